@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: MIT
+# One helper per kind of executable: each sets its ctest labels and sanitizer environment.
+
+set(IH_SRC ${CMAKE_CURRENT_SOURCE_DIR})
+# Sanitizer settings every test runs with: any report fails the test.
+set(IH_SAN_ENV
+	"ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+	"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+	"TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1")
+
+# tests/<dir>/test_<name>.c -> Criterion executable test_<dir>_<name>, label unit.
+function(ih_add_unit_test src)
+	get_filename_component(name ${src} NAME_WE)
+	get_filename_component(dir ${src} DIRECTORY)
+	get_filename_component(dir ${dir} NAME)
+	if(NOT dir STREQUAL "tests")
+		set(name "${name}_${dir}")
+	endif()
+	file(GLOB libsrc CONFIGURE_DEPENDS ${IH_SRC}/tests/lib/*.c)
+	add_executable(${name} ${src} ${libsrc})
+	target_include_directories(${name} PRIVATE ${IH_SRC}/tests ${IH_SRC}/core ${IH_SRC}/hw)
+	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS} PkgConfig::CRITERION)
+	target_compile_definitions(${name} PRIVATE IH_SOURCE_DIR="${IH_SRC}")
+	# -j1 inside Criterion: ctest runs test executables in parallel already.
+	add_test(NAME ${name} COMMAND ${name} --jobs 1 --ascii)
+	set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300 ENVIRONMENT "${IH_SAN_ENV}")
+endfunction()
+
+# tsan/tsan_<scenario>.c -> standalone program (Criterion cannot run under TSan), label tsan.
+# Exit 0 pass, 1 fail, 77 skip.
+function(ih_add_tsan_scenario src)
+	get_filename_component(name ${src} NAME_WE)
+	add_executable(${name} ${src})
+	target_include_directories(${name} PRIVATE ${IH_SRC}/tsan ${IH_SRC}/core ${IH_SRC}/hw)
+	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
+	# setarch -R: TSan needs the classic address layout on kernels with high mmap entropy.
+	add_test(NAME ${name} COMMAND setarch ${CMAKE_SYSTEM_PROCESSOR} -R $<TARGET_FILE:${name}>)
+	set_tests_properties(${name} PROPERTIES LABELS tsan TIMEOUT 600 SKIP_RETURN_CODE 77
+		ENVIRONMENT "${IH_SAN_ENV}")
+endfunction()
+
+# fuzz/fuzz_<target>.c -> fuzz_<target>. With IH_FUZZ it links libFuzzer; otherwise a
+# replay main() runs the files and folders given on its command line. Either way ctest
+# replays corpus/<target>/ (label fuzz-replay).
+function(ih_add_fuzzer src)
+	get_filename_component(name ${src} NAME_WE)
+	string(REGEX REPLACE "^fuzz_" "" target ${name})
+	add_executable(${name} ${src})
+	target_include_directories(${name} PRIVATE ${IH_SRC}/fuzz ${IH_SRC}/core ${IH_SRC}/hw)
+	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
+	if(IH_FUZZ)
+		target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+		set(replay_args -runs=0)
+	else()
+		target_sources(${name} PRIVATE ${IH_SRC}/fuzz/replay_main.c)
+		set(replay_args)
+	endif()
+	set(corpus ${IH_SRC}/corpus/${target})
+	if(BUILD_TESTING AND EXISTS ${corpus} AND NOT IH_SANITIZE STREQUAL "thread")
+		add_test(NAME ${name}_replay COMMAND ${name} ${replay_args} ${corpus})
+		set_tests_properties(${name}_replay PROPERTIES LABELS fuzz-replay TIMEOUT 600
+			ENVIRONMENT "${IH_SAN_ENV}")
+	endif()
+	install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/iommu-harness)
+endfunction()
+
+# bench/bench_<scenario>.c -> bench_<scenario>; ctest runs it once with --smoke (label
+# bench-smoke) so it cannot rot; real measurements run outside ctest.
+function(ih_add_bench src)
+	get_filename_component(name ${src} NAME_WE)
+	add_executable(${name} ${src})
+	target_include_directories(${name} PRIVATE ${IH_SRC}/bench ${IH_SRC}/core ${IH_SRC}/hw)
+	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
+	if(BUILD_TESTING AND NOT IH_FUZZ)
+		add_test(NAME ${name}_smoke COMMAND ${name} --smoke)
+		set_tests_properties(${name}_smoke PROPERTIES LABELS bench-smoke TIMEOUT 300
+			ENVIRONMENT "${IH_SAN_ENV}")
+	endif()
+	install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/iommu-harness)
+endfunction()
