@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <ih/diag.h>
+#include <ih/regress.h>
+#include <ih/mutex.h>
 #include "world_priv.h"
 
 void ih_world_config_init(struct ih_world_config *cfg)
@@ -51,6 +53,13 @@ static int check_config(const struct ih_world_config *cfg)
 static _Thread_local const struct ih_world *tls_world;
 static _Thread_local unsigned int tls_cpu;
 
+static _Thread_local char tls_token;
+
+const void *ih_thread_token(void)
+{
+	return &tls_token;
+}
+
 int ih_thread_set_cpu(struct ih_world *w, unsigned int cpu)
 {
 	if (cpu >= w->cfg.ncpus)
@@ -95,6 +104,13 @@ int ih_world_create(const struct ih_world_config *cfg, struct ih_world **out)
 		if (ret)
 			goto err_free_world;
 	}
+	log = cfg->regressions ? cfg->regressions : getenv("IH_REGRESSIONS");
+	if (log) {
+		ret = ih_regress_parse(log, &w->regress);
+		if (ret)
+			goto err_free_world;
+	}
+	w->cfg.regressions = NULL;
 	pthread_mutex_init(&w->teardown_lock, NULL);
 
 	ret = ih_alloc_init(w);

@@ -87,6 +87,7 @@ struct ih_sched_state {
 struct ih_world {
 	struct ih_world_config cfg;
 	unsigned int log_mask;
+	u32 regress; /* atomic; bit per enum ih_regress, read only by the switched paths */
 	unsigned long warnings; /* atomic */
 	u64 rng;                /* atomic; ih_world_rand() */
 	struct ih_alloc_state alloc;
@@ -98,6 +99,7 @@ struct ih_world {
 	struct ih_teardown *teardowns;
 	/* Higher layers (base, iommu, dma, ...) hang their state here. */
 	struct ih_base_state *base;
+	struct ih_iommu_state *iommu;
 };
 
 /* Module set-up and teardown called by world.c, in dependency order. */

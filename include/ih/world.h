@@ -35,6 +35,8 @@ enum ih_clock_kind {
  * @physmem_size: bytes of simulated memory (4K multiple, at least 64K).
  * @seed: seed for every pseudo-random choice the model makes (eviction, yields).
  * @log: log categories as in IH_LOG; NULL reads the IH_LOG environment variable.
+ * @regressions: known-bug switches as in IH_REGRESSIONS ("name,name"); NULL reads the
+ *	IH_REGRESSIONS environment variable (see ih/regress.h).
  */
 struct ih_world_config {
 	enum ih_exec_mode mode;
@@ -44,6 +46,7 @@ struct ih_world_config {
 	size_t physmem_size;
 	u64 seed;
 	const char *log;
+	const char *regressions;
 };
 
 /* Defaults: sequential, virtual clock, 1 CPU, 256 MiB at 0x80000000, seed 1, log from env. */
@@ -56,8 +59,8 @@ void ih_world_config_init(struct ih_world_config *cfg);
  *
  * The calling thread becomes model CPU 0 of the new world (see ih_thread_set_cpu()).
  *
- * Return: 0; -EINVAL for a bad configuration or an unknown IH_LOG category (a message
- * says which); -ENOMEM when host memory runs out.
+ * Return: 0; -EINVAL for a bad configuration, an unknown IH_LOG category or an unknown
+ * IH_REGRESSIONS switch (a message says which); -ENOMEM when host memory runs out.
  */
 int ih_world_create(const struct ih_world_config *cfg, struct ih_world **out);
 
