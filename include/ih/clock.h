@@ -19,7 +19,6 @@ struct ih_timer {
 	u64 expires_ns;
 	struct ih_timer *next;
 	bool armed;
-	bool running;
 };
 
 /*
