@@ -201,9 +201,16 @@ bool ih_timer_cancel(struct ih_world *w, struct ih_timer *t)
 	was = t->armed;
 	if (was)
 		unlink_locked(c, t);
-	/* Wait out a running callback, unless we are it (it may cancel itself). */
-	while (c->running == t && !pthread_equal(c->runner, pthread_self()))
+	/*
+	 * Wait out a running callback, unless we are it (it may cancel itself). The callback
+	 * may re-arm its own timer meanwhile: disarm again after each wait, so that on return
+	 * the timer is neither running nor pending, as with del_timer_sync().
+	 */
+	while (c->running == t && !pthread_equal(c->runner, pthread_self())) {
 		pthread_cond_wait(&c->done, &c->lock);
+		if (t->armed)
+			unlink_locked(c, t);
+	}
 	pthread_mutex_unlock(&c->lock);
 	return was;
 }
