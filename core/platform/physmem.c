@@ -36,16 +36,18 @@ int ih_pm_init(struct ih_world *w)
 	return 0;
 }
 
-void ih_pm_fini(struct ih_world *w)
+size_t ih_pm_fini(struct ih_world *w)
 {
 	struct ih_physmem *pm = &w->pm;
+	size_t leaked = pm->used;
 
-	if (pm->used)
+	if (leaked)
 		fprintf(stderr, "ih: physmem: %zu frame(s) still allocated at world teardown\n",
-			pm->used);
+			leaked);
 	munmap(pm->host, pm->size);
 	free(pm->bitmap);
 	pthread_mutex_destroy(&pm->lock);
+	return leaked;
 }
 
 static bool frame_used(const struct ih_physmem *pm, size_t f)
