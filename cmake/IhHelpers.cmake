@@ -39,6 +39,16 @@ function(ih_add_tsan_scenario src)
 		ENVIRONMENT "${IH_SAN_ENV}")
 endfunction()
 
+# A second run of an existing TSan scenario that must be REPORTED: it proves the detector
+# still sees the bug the scenario's annotations could otherwise hide (tsan_rcu
+# --skip-grace-period). Passes iff the output matches @regex; the exit code is ignored.
+function(ih_add_tsan_expect_report name target args regex)
+	add_test(NAME ${name} COMMAND setarch ${CMAKE_SYSTEM_PROCESSOR} -R
+		$<TARGET_FILE:${target}> ${args})
+	set_tests_properties(${name} PROPERTIES LABELS tsan TIMEOUT 600
+		PASS_REGULAR_EXPRESSION "${regex}" ENVIRONMENT "${IH_SAN_ENV}")
+endfunction()
+
 # fuzz/fuzz_<target>.c -> fuzz_<target>. With IH_FUZZ it links libFuzzer; otherwise a
 # replay main() runs the files and folders given on its command line. Either way ctest
 # replays corpus/<target>/ (label fuzz-replay).

@@ -9,8 +9,9 @@
 
 /*
  * Lock order: clock.lock is taken alone; callbacks run with it released.
- * A timer is on the pending list iff armed; `running` marks the one callback in progress,
- * so ih_timer_cancel() can wait for it (as del_timer_sync() does).
+ * A timer is on the pending list iff armed; clock.running names the one callback in
+ * progress, so ih_timer_cancel() can wait for it (as del_timer_sync() does). The clock
+ * never touches a timer after its callback returns: the callback may free its owner.
  */
 
 static u64 mono_ns(void)
@@ -66,7 +67,6 @@ void ih_timer_init(struct ih_timer *t, ih_timer_fn fn)
 	t->expires_ns = 0;
 	t->next = NULL;
 	t->armed = false;
-	t->running = false;
 }
 
 static void unlink_locked(struct ih_clock_state *c, struct ih_timer *t)
@@ -103,7 +103,6 @@ static struct ih_timer *pop_due_locked(struct ih_clock_state *c, u64 now)
 	c->timers = t->next;
 	t->next = NULL;
 	t->armed = false;
-	t->running = true;
 	c->running = t;
 	return t;
 }
@@ -114,7 +113,6 @@ static void run_locked(struct ih_clock_state *c, struct ih_timer *t)
 	pthread_mutex_unlock(&c->lock);
 	t->fn(t);
 	pthread_mutex_lock(&c->lock);
-	t->running = false;
 	c->running = NULL;
 	pthread_cond_broadcast(&c->done);
 }
@@ -203,9 +201,16 @@ bool ih_timer_cancel(struct ih_world *w, struct ih_timer *t)
 	was = t->armed;
 	if (was)
 		unlink_locked(c, t);
-	/* Wait out a running callback, unless we are it (it may cancel itself). */
-	while (c->running == t && !pthread_equal(c->runner, pthread_self()))
+	/*
+	 * Wait out a running callback, unless we are it (it may cancel itself). The callback
+	 * may re-arm its own timer meanwhile: disarm again after each wait, so that on return
+	 * the timer is neither running nor pending, as with del_timer_sync().
+	 */
+	while (c->running == t && !pthread_equal(c->runner, pthread_self())) {
 		pthread_cond_wait(&c->done, &c->lock);
+		if (t->armed)
+			unlink_locked(c, t);
+	}
 	pthread_mutex_unlock(&c->lock);
 	return was;
 }

@@ -36,16 +36,18 @@ int ih_pm_init(struct ih_world *w)
 	return 0;
 }
 
-void ih_pm_fini(struct ih_world *w)
+size_t ih_pm_fini(struct ih_world *w)
 {
 	struct ih_physmem *pm = &w->pm;
+	size_t leaked = pm->used;
 
-	if (pm->used)
+	if (leaked)
 		fprintf(stderr, "ih: physmem: %zu frame(s) still allocated at world teardown\n",
-			pm->used);
+			leaked);
 	munmap(pm->host, pm->size);
 	free(pm->bitmap);
 	pthread_mutex_destroy(&pm->lock);
+	return leaked;
 }
 
 static bool frame_used(const struct ih_physmem *pm, size_t f)
@@ -63,10 +65,15 @@ static void frames_set(struct ih_physmem *pm, size_t f, size_t n, bool used)
 	}
 }
 
-/* First run of @n free frames at a multiple of @step frames, scanning [from, to). */
-static size_t find_run_locked(struct ih_physmem *pm, size_t from, size_t to, size_t n, size_t step)
+/*
+ * First run of @n free frames starting at @first plus a multiple of @step, scanning
+ * [from, to) with @from >= @first. @first is the first frame whose PA has the wanted
+ * alignment: the arena base is only 4K aligned, so frame indices align relative to it.
+ */
+static size_t find_run_locked(struct ih_physmem *pm, size_t first, size_t from, size_t to,
+			      size_t n, size_t step)
 {
-	size_t f = IH_ALIGN_UP(from, step);
+	size_t f = first + IH_ALIGN_UP(from - first, step);
 
 	while (f + n <= to) {
 		size_t i;
@@ -80,7 +87,7 @@ static size_t find_run_locked(struct ih_physmem *pm, size_t from, size_t to, siz
 			;
 		if (i == n)
 			return f;
-		f = IH_ALIGN_UP(f + i + 1, step);
+		f = first + IH_ALIGN_UP(f + i + 1 - first, step);
 	}
 	return SIZE_MAX;
 }
@@ -106,9 +113,10 @@ ih_pa_t ih_pm_alloc(struct ih_world *w, size_t size, size_t align, const char *s
 		size_t first = (IH_ALIGN_UP(pm->base, (ih_pa_t)align) - pm->base) >> IH_PAGE_SHIFT;
 		size_t hint = pm->hint < first ? first : first + IH_ALIGN_DOWN(pm->hint - first, step);
 
-		f = find_run_locked(pm, hint, pm->nframes, n, step);
+		f = find_run_locked(pm, first, hint, pm->nframes, n, step);
 		if (f == SIZE_MAX)
-			f = find_run_locked(pm, first, ih_min(hint + n, pm->nframes), n, step);
+			f = find_run_locked(pm, first, first, ih_min(hint + n, pm->nframes), n,
+					    step);
 	}
 	if (f == SIZE_MAX) {
 		pthread_mutex_unlock(&pm->lock);

@@ -108,7 +108,7 @@ size_t ih_alloc_fini(struct ih_world *w);
 /* One fault-injection decision for @site, for allocators other than ih_alloc(). */
 bool ih_alloc_check_fault(struct ih_world *w, const char *site);
 int ih_pm_init(struct ih_world *w);
-void ih_pm_fini(struct ih_world *w);
+size_t ih_pm_fini(struct ih_world *w); /* returns frames still allocated */
 int ih_clock_init(struct ih_world *w);
 void ih_clock_fini(struct ih_world *w);
 int ih_mmio_init(struct ih_world *w);

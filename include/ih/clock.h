@@ -19,7 +19,6 @@ struct ih_timer {
 	u64 expires_ns;
 	struct ih_timer *next;
 	bool armed;
-	bool running;
 };
 
 /*
@@ -49,7 +48,9 @@ int ih_timer_arm(struct ih_world *w, struct ih_timer *t, u64 delay_ns);
 
 /**
  * ih_timer_cancel() - disarm @t and wait until its callback is not running (unless called
- * from that callback). Return: true if it was pending.
+ * from that callback). A callback that re-arms its own timer while cancel waits is
+ * disarmed again: on return @t is neither pending nor running.
+ * Return: true if it was pending when cancel was called.
  */
 bool ih_timer_cancel(struct ih_world *w, struct ih_timer *t);
 

@@ -68,9 +68,11 @@ int ih_world_create(const struct ih_world_config *cfg, struct ih_world **out);
  * ih_world_destroy() - tear down a world and everything it still owns.
  *
  * Modules registered with ih_world_add_teardown() are torn down first, newest first.
- * Model memory still allocated after that is a leak: each block is reported on stderr.
+ * Model memory still allocated after that is a leak: each ih_alloc() block is reported on
+ * stderr, and so is the number of simulated-memory frames (ih_pm_alloc()) not freed.
  *
- * Return: the number of leaked blocks (0 when clean). NULL is ignored and returns 0.
+ * Return: leaked ih_alloc() blocks plus leaked 4K simulated-memory frames (0 when clean).
+ * NULL is ignored and returns 0.
  */
 size_t ih_world_destroy(struct ih_world *w);
 
