@@ -221,7 +221,7 @@ static const struct ih_mmio_ops rk_bank_ops = {
 
 static int check_config(struct ih_world *w, const struct ih_rk_iommu_hw_config *cfg)
 {
-	const char *name = cfg->name ? cfg->name : "rk_iommu";
+	const char *name = cfg->name ? cfg->name : "mmu";
 
 	if (cfg->version != IH_RK_IOMMU_V1 && cfg->version != IH_RK_IOMMU_V2) {
 		ih_log(w, IH_LOG_GUEST_ERROR, "%s: unknown version %d", name, (int)cfg->version);
@@ -272,7 +272,7 @@ int ih_rk_iommu_hw_create(struct ih_world *w, const struct ih_rk_iommu_hw_config
 		return -ENOMEM;
 	hw->w = w;
 	hw->cfg = *cfg;
-	hw->name = cfg->name ? cfg->name : "rk_iommu";
+	hw->name = cfg->name ? cfg->name : "mmu";
 	if (!hw->cfg.tlb_entries)
 		hw->cfg.tlb_entries = IH_RK_IOMMU_TLB_DEFAULT;
 	if (!hw->cfg.tlb_line_entries)

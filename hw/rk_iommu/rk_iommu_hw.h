@@ -127,7 +127,7 @@ typedef void (*ih_rk_iommu_irq_fn)(void *opaque, unsigned int bank);
  * @seed: seed of the TLB victim choice; 0 derives it from the world seed.
  * @irq: optional interrupt callback, NULL for none (poll INT_STATUS instead).
  * @irq_opaque: passed to @irq.
- * @name: for log messages; NULL gives "rk_iommu".
+ * @name: for log messages ("rk_iommu: <name> bank N: ..."); NULL gives "mmu".
  */
 struct ih_rk_iommu_hw_config {
 	enum ih_rk_iommu_version version;
