@@ -51,28 +51,28 @@
 #include "rk_iommu/rk_iommu_hw.h"
 
 /* Fuzzer-local register definitions (driver style), independent of the device's. */
-#define F_DTE_ADDR        0x00
-#define F_STATUS          0x04
-#define F_COMMAND         0x08
+#define F_DTE_ADDR	  0x00
+#define F_STATUS	  0x04
+#define F_COMMAND	  0x08
 #define F_PAGE_FAULT_ADDR 0x0c
-#define F_ZAP_ONE_LINE    0x10
-#define F_INT_RAWSTAT     0x14
-#define F_INT_CLEAR       0x18
-#define F_INT_MASK        0x1c
-#define F_INT_STATUS      0x20
+#define F_ZAP_ONE_LINE	  0x10
+#define F_INT_RAWSTAT	  0x14
+#define F_INT_CLEAR	  0x18
+#define F_INT_MASK	  0x1c
+#define F_INT_STATUS	  0x20
 
-#define F_ST_PAGING      BIT(0)
-#define F_ST_FAULT       BIT(1)
-#define F_ST_STALL       BIT(2)
-#define F_ST_IDLE        BIT(3)
-#define F_ST_REPLAY      BIT(4)
-#define F_ST_WRITE       BIT(5)
-#define F_ST_STALL_NOT   BIT(31)
-#define F_ST_DEFINED     (GENMASK(5, 0) | BIT(31))
-#define F_CMD_ZAP_CACHE  4
+#define F_ST_PAGING	  BIT(0)
+#define F_ST_FAULT	  BIT(1)
+#define F_ST_STALL	  BIT(2)
+#define F_ST_IDLE	  BIT(3)
+#define F_ST_REPLAY	  BIT(4)
+#define F_ST_WRITE	  BIT(5)
+#define F_ST_STALL_NOT	  BIT(31)
+#define F_ST_DEFINED	  (GENMASK(5, 0) | BIT(31))
+#define F_CMD_ZAP_CACHE	  4
 #define F_CMD_FORCE_RESET 6
-#define F_IRQ_PF         BIT(0)
-#define F_IRQ_BUS        BIT(1)
+#define F_IRQ_PF	  BIT(0)
+#define F_IRQ_BUS	  BIT(1)
 
 #define BANK_BASE(i) (0xfe040000ULL + 0x100ULL * (i))
 
@@ -300,7 +300,7 @@ static void op_dma_all(struct fz *f, u32 iova, bool write)
 		st[i] = ih_readl(f->r[i], F_STATUS);
 	ret = ih_rk_iommu_hw_translate(f->hw, iova, write, &pa);
 	CHECK(ret == 0 || ret == -EAGAIN || ret == -EFAULT || ret == -EACCES || ret == -EIO ||
-		      ret == -EXDEV,
+		  ret == -EXDEV,
 	      "undocumented return %d", ret);
 	if (ret == -EAGAIN) {
 		bool any = false;
@@ -493,7 +493,8 @@ static bool run_op(struct fz *f)
 			ih_pa_t pa = 0x5a5a;
 
 			CHECK(ih_rk_iommu_hw_translate(f->hw, (1ULL << 32) | v32, flags & 1, &pa) ==
-				      -ERANGE && pa == 0x5a5a,
+				      -ERANGE &&
+				  pa == 0x5a5a,
 			      "wide IOVA accepted");
 		}
 		break;
@@ -504,14 +505,14 @@ static bool run_op(struct fz *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const unsigned int tlb_sizes[8] = { 1, 2, 3, 4, 8, 16, 64, 256 };
-static const unsigned int line_sizes[4] = { 0, 1, 4, 16 };
+static const unsigned int tlb_sizes[8] = {1, 2, 3, 4, 8, 16, 64, 256};
+static const unsigned int line_sizes[4] = {0, 1, 4, 16};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ih_rk_iommu_hw_config cfg = { 0 };
+	struct ih_rk_iommu_hw_config cfg = {0};
 	struct ih_world_config wc;
-	struct fz f = { .p = data, .left = size };
+	struct fz f = {.p = data, .left = size};
 	u8 c, seed;
 	unsigned int line;
 	size_t leaked;

@@ -52,9 +52,12 @@ static u32 bank_status(const struct rk_bank *b)
 }
 
 static const char *const cmd_names[] = {
-	[RK_CMD_ENABLE_PAGING] = "ENABLE_PAGING", [RK_CMD_DISABLE_PAGING] = "DISABLE_PAGING",
-	[RK_CMD_ENABLE_STALL] = "ENABLE_STALL",   [RK_CMD_DISABLE_STALL] = "DISABLE_STALL",
-	[RK_CMD_ZAP_CACHE] = "ZAP_CACHE",         [RK_CMD_PAGE_FAULT_DONE] = "PAGE_FAULT_DONE",
+	[RK_CMD_ENABLE_PAGING] = "ENABLE_PAGING",
+	[RK_CMD_DISABLE_PAGING] = "DISABLE_PAGING",
+	[RK_CMD_ENABLE_STALL] = "ENABLE_STALL",
+	[RK_CMD_DISABLE_STALL] = "DISABLE_STALL",
+	[RK_CMD_ZAP_CACHE] = "ZAP_CACHE",
+	[RK_CMD_PAGE_FAULT_DONE] = "PAGE_FAULT_DONE",
 	[RK_CMD_FORCE_RESET] = "FORCE_RESET",
 };
 
@@ -122,8 +125,9 @@ static u64 bank_read(void *opaque, u64 off, unsigned int size)
 	u32 val = 0;
 
 	if (size != 4) {
-		ih_log(hw->w, IH_LOG_GUEST_ERROR, "%s bank %u: %u-byte read at 0x%" PRIx64
-		       " reads as zero", hw->name, b->idx, size, off);
+		ih_log(hw->w, IH_LOG_GUEST_ERROR,
+		       "%s bank %u: %u-byte read at 0x%" PRIx64 " reads as zero", hw->name, b->idx,
+		       size, off);
 		return 0;
 	}
 	pthread_mutex_lock(&hw->lock);
@@ -170,8 +174,9 @@ static void bank_write(void *opaque, u64 off, u64 val64, unsigned int size)
 	bool line_before, raise;
 
 	if (size != 4) {
-		ih_log(hw->w, IH_LOG_GUEST_ERROR, "%s bank %u: %u-byte write at 0x%" PRIx64
-		       " ignored", hw->name, b->idx, size, off);
+		ih_log(hw->w, IH_LOG_GUEST_ERROR,
+		       "%s bank %u: %u-byte write at 0x%" PRIx64 " ignored", hw->name, b->idx, size,
+		       off);
 		return;
 	}
 	pthread_mutex_lock(&hw->lock);
@@ -200,8 +205,9 @@ static void bank_write(void *opaque, u64 off, u64 val64, unsigned int size)
 	case RK_A_PAGE_FAULT_ADDR:
 	case RK_A_INT_RAWSTAT:
 	case RK_A_INT_STATUS:
-		ih_log(hw->w, IH_LOG_GUEST_ERROR, "%s bank %u: write to read-only offset 0x%" PRIx64
-		       " ignored", hw->name, b->idx, off);
+		ih_log(hw->w, IH_LOG_GUEST_ERROR,
+		       "%s bank %u: write to read-only offset 0x%" PRIx64 " ignored", hw->name,
+		       b->idx, off);
 		break;
 	default:
 		ih_log(hw->w, IH_LOG_UNIMP, "%s bank %u: write of unknown offset 0x%" PRIx64,
@@ -234,9 +240,9 @@ static int check_config(struct ih_world *w, const struct ih_rk_iommu_hw_config *
 	}
 	for (unsigned int i = 0; i < cfg->nbanks; i++) {
 		if (!IH_IS_ALIGNED(cfg->bank_base[i], (u64)IH_RK_IOMMU_BANK_SIZE)) {
-			ih_log(w, IH_LOG_GUEST_ERROR, "%s: bank %u base 0x%" PRIx64
-			       " not 0x%x aligned", name, i, cfg->bank_base[i],
-			       IH_RK_IOMMU_BANK_SIZE);
+			ih_log(w, IH_LOG_GUEST_ERROR,
+			       "%s: bank %u base 0x%" PRIx64 " not 0x%x aligned", name, i,
+			       cfg->bank_base[i], IH_RK_IOMMU_BANK_SIZE);
 			return -EINVAL;
 		}
 	}
@@ -248,7 +254,7 @@ static int check_config(struct ih_world *w, const struct ih_rk_iommu_hw_config *
 	if (cfg->tlb_line_entries &&
 	    (!IH_IS_POW2(cfg->tlb_line_entries) || cfg->tlb_line_entries > 16 ||
 	     cfg->tlb_line_entries >
-		     (cfg->tlb_entries ? cfg->tlb_entries : IH_RK_IOMMU_TLB_DEFAULT))) {
+		 (cfg->tlb_entries ? cfg->tlb_entries : IH_RK_IOMMU_TLB_DEFAULT))) {
 		ih_log(w, IH_LOG_GUEST_ERROR, "%s: bad TLB line of %u entries", name,
 		       cfg->tlb_line_entries);
 		return -EINVAL;
@@ -293,8 +299,7 @@ int ih_rk_iommu_hw_create(struct ih_world *w, const struct ih_rk_iommu_hw_config
 
 		b->hw = hw;
 		b->idx = i;
-		b->tlb = ih_alloc_array(w, hw->cfg.tlb_entries, sizeof(*b->tlb),
-					"rk_iommu_hw:tlb");
+		b->tlb = ih_alloc_array(w, hw->cfg.tlb_entries, sizeof(*b->tlb), "rk_iommu_hw:tlb");
 		if (!b->tlb) {
 			ret = -ENOMEM;
 			goto free_banks;
@@ -303,9 +308,9 @@ int ih_rk_iommu_hw_create(struct ih_world *w, const struct ih_rk_iommu_hw_config
 		b->region = ih_mmio_region_add(w, cfg->bank_base[i], IH_RK_IOMMU_BANK_SIZE,
 					       &rk_bank_ops, b, &ret);
 		if (!b->region) {
-			ih_log(w, IH_LOG_GUEST_ERROR, "%s: bank %u at 0x%" PRIx64
-			       " cannot claim its MMIO window (%d)", hw->name, i,
-			       cfg->bank_base[i], ret);
+			ih_log(w, IH_LOG_GUEST_ERROR,
+			       "%s: bank %u at 0x%" PRIx64 " cannot claim its MMIO window (%d)",
+			       hw->name, i, cfg->bank_base[i], ret);
 			ih_free(w, b->tlb);
 			goto free_banks;
 		}
@@ -394,8 +399,8 @@ int ih_rk_iommu_hw_translate(struct ih_rk_iommu_hw *hw, u64 iova, bool write, ih
 		} else if (out != first) {
 			hw->bank_mismatches++;
 			ih_log(hw->w, IH_LOG_GUEST_ERROR,
-			       "%s: IOVA 0x%08" PRIx64 " is PA 0x%" PRIx64 " on bank 0 but 0x%" PRIx64
-			       " on bank %u",
+			       "%s: IOVA 0x%08" PRIx64 " is PA 0x%" PRIx64
+			       " on bank 0 but 0x%" PRIx64 " on bank %u",
 			       hw->name, iova, (u64)first, (u64)out, i);
 			ret = -EXDEV;
 			break;
@@ -427,8 +432,7 @@ static void stats_add(struct ih_rk_iommu_hw_stats *d, const struct ih_rk_iommu_h
 	d->bad_cmds += s->bad_cmds;
 }
 
-int ih_rk_iommu_hw_get_stats(struct ih_rk_iommu_hw *hw, int bank,
-			     struct ih_rk_iommu_hw_stats *st)
+int ih_rk_iommu_hw_get_stats(struct ih_rk_iommu_hw *hw, int bank, struct ih_rk_iommu_hw_stats *st)
 {
 	if (bank != IH_RK_IOMMU_ALL_BANKS && (bank < 0 || (unsigned int)bank >= hw->cfg.nbanks))
 		return -EINVAL;

@@ -90,12 +90,12 @@ struct ih_rk_iommu_hw;
  * lock, run under it).
  */
 
-#define IH_RK_IOMMU_MAX_BANKS       4
-#define IH_RK_IOMMU_BANK_SIZE       0x100 /* MMIO window claimed per bank */
-#define IH_RK_IOMMU_TLB_DEFAULT     64
-#define IH_RK_IOMMU_TLB_MAX         4096
-#define IH_RK_IOMMU_LINE_DEFAULT    16 /* 64-byte line of 4-byte descriptors */
-#define IH_RK_IOMMU_ALL_BANKS       (-1)
+#define IH_RK_IOMMU_MAX_BANKS	 4
+#define IH_RK_IOMMU_BANK_SIZE	 0x100 /* MMIO window claimed per bank */
+#define IH_RK_IOMMU_TLB_DEFAULT	 64
+#define IH_RK_IOMMU_TLB_MAX	 4096
+#define IH_RK_IOMMU_LINE_DEFAULT 16 /* 64-byte line of 4-byte descriptors */
+#define IH_RK_IOMMU_ALL_BANKS	 (-1)
 
 /* Descriptor and DTE_ADDR formats. */
 enum ih_rk_iommu_version {
@@ -240,8 +240,7 @@ int ih_rk_iommu_hw_translate(struct ih_rk_iommu_hw *hw, u64 iova, bool write, ih
  * Context: any thread.
  * Return: 0, or -EINVAL for a bad @bank.
  */
-int ih_rk_iommu_hw_get_stats(struct ih_rk_iommu_hw *hw, int bank,
-			     struct ih_rk_iommu_hw_stats *st);
+int ih_rk_iommu_hw_get_stats(struct ih_rk_iommu_hw *hw, int bank, struct ih_rk_iommu_hw_stats *st);
 
 /**
  * ih_rk_iommu_hw_tlb_count() - TLB slots in use in @bank (DTE and PTE entries).

@@ -28,14 +28,14 @@ struct rk_bank {
 	struct ih_rk_iommu_hw *hw;
 	unsigned int idx;
 	struct ih_mmio_region *region;
-	u32 dte_addr;     /* as stored, already masked */
-	bool paging;      /* STATUS.PAGING_ENABLED */
-	bool stall;       /* STATUS.STALL_ACTIVE */
-	bool fault;       /* STATUS.PAGE_FAULT_ACTIVE: the master waits for PAGE_FAULT_DONE */
+	u32 dte_addr;	  /* as stored, already masked */
+	bool paging;	  /* STATUS.PAGING_ENABLED */
+	bool stall;	  /* STATUS.STALL_ACTIVE */
+	bool fault;	  /* STATUS.PAGE_FAULT_ACTIVE: the master waits for PAGE_FAULT_DONE */
 	bool fault_write; /* STATUS.PAGE_FAULT_IS_WRITE of the last fault */
-	u32 fault_addr;   /* PAGE_FAULT_ADDR */
-	u32 int_raw;      /* INT_RAWSTAT */
-	u32 int_mask;     /* INT_MASK */
+	u32 fault_addr;	  /* PAGE_FAULT_ADDR */
+	u32 int_raw;	  /* INT_RAWSTAT */
+	u32 int_mask;	  /* INT_MASK */
 	u32 auto_gating;  /* AUTO_GATING */
 	struct rk_tlb_entry *tlb;
 	unsigned int tlb_used;
@@ -47,7 +47,7 @@ struct ih_rk_iommu_hw {
 	struct ih_rk_iommu_hw_config cfg; /* defaults filled in */
 	const char *name;
 	pthread_mutex_t lock; /* protects every bank, the PRNG and mismatches */
-	u64 rng;              /* TLB victim choice */
+	u64 rng;	      /* TLB victim choice */
 	u64 bank_mismatches;
 	struct rk_bank bank[IH_RK_IOMMU_MAX_BANKS];
 };

@@ -130,8 +130,8 @@ bool rk_tlb_holds_valid_pte(const struct rk_bank *b, u32 page)
  * fetches the aligned line around it and caches every entry of the line. Return: 0, or
  * -EIO when the fetch left simulated memory (nothing is cached then).
  */
-static int fetch_desc(struct rk_bank *b, enum rk_tlb_kind kind, ih_pa_t table_pa, u32 idx,
-		      u32 tag, u32 *desc)
+static int fetch_desc(struct rk_bank *b, enum rk_tlb_kind kind, ih_pa_t table_pa, u32 idx, u32 tag,
+		      u32 *desc)
 {
 	struct ih_rk_iommu_hw *hw = b->hw;
 	u32 line = hw->cfg.tlb_line_entries;

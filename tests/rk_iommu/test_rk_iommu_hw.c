@@ -13,35 +13,35 @@
  * Test-local register definitions, written the way a driver writes them (GENMASK style),
  * independently of the device's private header.
  */
-#define T_DTE_ADDR        0x00
-#define T_STATUS          0x04
-#define T_COMMAND         0x08
+#define T_DTE_ADDR	  0x00
+#define T_STATUS	  0x04
+#define T_COMMAND	  0x08
 #define T_PAGE_FAULT_ADDR 0x0c
-#define T_ZAP_ONE_LINE    0x10
-#define T_INT_RAWSTAT     0x14
-#define T_INT_CLEAR       0x18
-#define T_INT_MASK        0x1c
-#define T_INT_STATUS      0x20
-#define T_AUTO_GATING     0x24
+#define T_ZAP_ONE_LINE	  0x10
+#define T_INT_RAWSTAT	  0x14
+#define T_INT_CLEAR	  0x18
+#define T_INT_MASK	  0x1c
+#define T_INT_STATUS	  0x20
+#define T_AUTO_GATING	  0x24
 
-#define T_ST_PAGING      BIT(0)
-#define T_ST_FAULT       BIT(1)
-#define T_ST_STALL       BIT(2)
-#define T_ST_IDLE        BIT(3)
+#define T_ST_PAGING	 BIT(0)
+#define T_ST_FAULT	 BIT(1)
+#define T_ST_STALL	 BIT(2)
+#define T_ST_IDLE	 BIT(3)
 #define T_ST_REPLAY_EMPT BIT(4)
 #define T_ST_FAULT_WRITE BIT(5)
-#define T_ST_STALL_NOT   BIT(31)
+#define T_ST_STALL_NOT	 BIT(31)
 
 #define T_CMD_ENABLE_PAGING   0
 #define T_CMD_DISABLE_PAGING  1
 #define T_CMD_ENABLE_STALL    2
 #define T_CMD_DISABLE_STALL   3
-#define T_CMD_ZAP_CACHE       4
+#define T_CMD_ZAP_CACHE	      4
 #define T_CMD_PAGE_FAULT_DONE 5
 #define T_CMD_FORCE_RESET     6
 
 #define T_IRQ_PAGE_FAULT BIT(0)
-#define T_IRQ_BUS_ERROR  BIT(1)
+#define T_IRQ_BUS_ERROR	 BIT(1)
 
 #define T_V BIT(0)
 #define T_R BIT(1)
@@ -95,15 +95,15 @@ static void fx_init_cfg(struct fx *f, enum ih_rk_iommu_version v, unsigned int n
 {
 	struct ih_world_config wc;
 	struct ih_rk_iommu_hw_config cfg = {
-		.version = v,
-		.nbanks = nbanks,
-		.bank_base = { BANK0, BANK1 },
-		.tlb_entries = tlb,
-		.tlb_line_entries = line,
-		.seed = 42,
-		.irq = count_irq,
-		.irq_opaque = f,
-		.name = "test-mmu",
+	    .version = v,
+	    .nbanks = nbanks,
+	    .bank_base = {BANK0, BANK1},
+	    .tlb_entries = tlb,
+	    .tlb_line_entries = line,
+	    .seed = 42,
+	    .irq = count_irq,
+	    .irq_opaque = f,
+	    .name = "test-mmu",
 	};
 
 	memset(f, 0, sizeof(*f));
@@ -782,8 +782,7 @@ Test(rk_iommu_hw, create_rejects_bad_configs_without_leaks)
 {
 	struct ih_world *w;
 	struct ih_rk_iommu_hw_config ok = {
-		.version = IH_RK_IOMMU_V1, .nbanks = 2, .bank_base = { BANK0, BANK1 }
-	};
+	    .version = IH_RK_IOMMU_V1, .nbanks = 2, .bank_base = {BANK0, BANK1}};
 	struct ih_rk_iommu_hw_config c;
 
 	cr_assert_eq(ih_world_create(NULL, &w), 0);
@@ -819,12 +818,11 @@ Test(rk_iommu_hw, create_unwinds_every_failed_allocation)
 		const char *site;
 		unsigned long nth;
 	} fails[] = {
-		{ "rk_iommu_hw:instance", 1 }, { "rk_iommu_hw:tlb", 1 }, { "rk_iommu_hw:tlb", 2 },
-		{ "mmio:region", 1 },          { "mmio:region", 2 },
+	    {"rk_iommu_hw:instance", 1}, {"rk_iommu_hw:tlb", 1}, {"rk_iommu_hw:tlb", 2},
+	    {"mmio:region", 1},		 {"mmio:region", 2},
 	};
 	struct ih_rk_iommu_hw_config cfg = {
-		.version = IH_RK_IOMMU_V2, .nbanks = 2, .bank_base = { BANK0, BANK1 }
-	};
+	    .version = IH_RK_IOMMU_V2, .nbanks = 2, .bank_base = {BANK0, BANK1}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fails); i++) {
 		struct ih_world *w;
@@ -832,13 +830,57 @@ Test(rk_iommu_hw, create_unwinds_every_failed_allocation)
 
 		cr_assert_eq(ih_world_create(NULL, &w), 0);
 		cr_assert_eq(ih_fault_fail_site(w, fails[i].site, fails[i].nth), 0);
-		cr_expect_eq(ih_rk_iommu_hw_create(w, &cfg, &hw), -ENOMEM, "%s #%lu",
-			     fails[i].site, fails[i].nth);
+		cr_expect_eq(ih_rk_iommu_hw_create(w, &cfg, &hw), -ENOMEM, "%s #%lu", fails[i].site,
+			     fails[i].nth);
 		cr_expect_null(hw);
 		/* The windows were given back: a retry claims them again. */
 		cr_expect_eq(ih_rk_iommu_hw_create(w, &cfg, &hw), 0);
 		ih_rk_iommu_hw_destroy(hw);
-		cr_expect_eq(ih_world_destroy(w), 0, "%s #%lu leaked", fails[i].site,
-			     fails[i].nth);
+		cr_expect_eq(ih_world_destroy(w), 0, "%s #%lu leaked", fails[i].site, fails[i].nth);
 	}
+}
+
+/* The upstream handler's steps, run from the interrupt callback itself. */
+static void handler_resumes(void *opaque, unsigned int bank)
+{
+	struct fx *f = opaque;
+	u32 status = rd(f, bank, T_STATUS);
+	u32 iova = rd(f, bank, T_PAGE_FAULT_ADDR);
+	u32 int_status = rd(f, bank, T_INT_STATUS);
+
+	f->irqs[bank]++;
+	cr_assert_eq(int_status, T_IRQ_PAGE_FAULT);
+	cr_assert(status & T_ST_FAULT);
+	map_page(f, iova & ~0xfffu, 0x60000000, T_R | T_W);
+	wr(f, bank, T_COMMAND, T_CMD_ZAP_CACHE);
+	wr(f, bank, T_COMMAND, T_CMD_PAGE_FAULT_DONE);
+	wr(f, bank, T_INT_CLEAR, int_status);
+}
+
+Test(rk_iommu_hw, interrupt_callback_may_run_the_fault_handler)
+{
+	struct fx f;
+	struct ih_rk_iommu_hw_config cfg = {
+		.version = IH_RK_IOMMU_V1,
+		.nbanks = 1,
+		.bank_base = { BANK1 },
+		.irq = handler_resumes,
+		.irq_opaque = &f,
+	};
+	struct ih_rk_iommu_hw *hw2;
+	ih_pa_t pa = 0;
+
+	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	/* A second instance whose callback runs the handler against its own bank. */
+	cr_assert_eq(ih_rk_iommu_hw_create(f.w, &cfg, &hw2), 0);
+	f.r[0] = ih_ioremap(f.w, BANK1, 0x100);
+	attach_bank(&f, 0);
+	cr_expect_eq(ih_rk_iommu_hw_translate(hw2, 0x8123, false, &pa), -EFAULT);
+	cr_expect_eq(f.irqs[0], 1);
+	/* The handler fixed the table and resumed: the replayed access goes through. */
+	cr_expect_eq(rd(&f, 0, T_STATUS), T_ST_REST | T_ST_PAGING);
+	cr_expect_eq(ih_rk_iommu_hw_translate(hw2, 0x8123, false, &pa), 0);
+	cr_expect_eq(pa, 0x60000123);
+	ih_rk_iommu_hw_destroy(hw2);
+	fx_fini(&f);
 }
