@@ -553,6 +553,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (run_op(&f))
 		;
 
+	/* Each access ends in at most one of: bypass, stall, page fault, bus error. */
+	for (int i = IH_RK_IOMMU_ALL_BANKS; i < (int)f.nbanks; i++) {
+		struct ih_rk_iommu_hw_stats st;
+
+		CHECK(ih_rk_iommu_hw_get_stats(f.hw, i, &st) == 0, "stats");
+		CHECK(st.translations >= st.bypassed + st.stalled + st.page_faults + st.bus_errors,
+		      "bank %d: stats do not add up", i);
+	}
 	CHECK(ih_warn_count(f.w) == 0, "the model warned");
 	for (unsigned int i = 0; i < 4; i++)
 		ih_pm_free(f.w, f.tab[i], SZ_4K);
