@@ -13,6 +13,8 @@ void ih_bug(const char *file, int line, const char *cond, const char *fmt, ...)
 	va_list ap;
 
 	fprintf(stderr, "IH_BUG at %s:%d: %s", file, line, cond);
+	if (fmt && fmt[0] == ' ')
+		fmt++;
 	if (fmt && fmt[0]) {
 		fputs(": ", stderr);
 		va_start(ap, fmt);
@@ -34,6 +36,8 @@ void ih_warn(struct ih_world *w, const char *file, int line, const char *cond, c
 	if (w && !(w->log_mask & IH_LOG_WARN))
 		return;
 	fprintf(stderr, "IH_WARN at %s:%d: %s", file, line, cond);
+	if (fmt && fmt[0] == ' ')
+		fmt++;
 	if (fmt && fmt[0]) {
 		fputs(": ", stderr);
 		va_start(ap, fmt);

@@ -18,7 +18,7 @@ struct ih_world;
 #define IH_BUG_ON(cond, ...)                                                                       \
 	do {                                                                                       \
 		if (ih_unlikely(cond))                                                             \
-			ih_bug(__FILE__, __LINE__, #cond, "" __VA_ARGS__);                         \
+			ih_bug(__FILE__, __LINE__, #cond, " " __VA_ARGS__);                         \
 	} while (0)
 
 /**
@@ -33,10 +33,14 @@ struct ih_world;
 	({                                                                                         \
 		bool ih_warn_c_ = !!(cond);                                                        \
 		if (ih_unlikely(ih_warn_c_))                                                       \
-			ih_warn((w), __FILE__, __LINE__, #cond, "" __VA_ARGS__);                   \
+			ih_warn((w), __FILE__, __LINE__, #cond, " " __VA_ARGS__);                   \
 		ih_warn_c_;                                                                        \
 	})
 
+/*
+ * The macros prefix the optional message with one space so that the format is never
+ * empty (gcc's -Wformat-zero-length); ih_bug()/ih_warn() skip that space.
+ */
 __attribute__((noreturn)) IH_PRINTF(4, 5) void ih_bug(const char *file, int line,
 						      const char *cond, const char *fmt, ...);
 IH_PRINTF(5, 6)
