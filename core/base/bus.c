@@ -55,14 +55,14 @@ static void base_teardown(struct ih_world *w, void *arg)
 		if (bus->ndevices || bus->ndrivers) {
 			ih_log(w, IH_LOG_WARN,
 			       "bus %s: %u device(s) and %u driver(s) still registered at world "
-			       "teardown\n",
+			       "teardown",
 			       bus->type->name, bus->ndevices, bus->ndrivers);
 			continue;
 		}
 		bus_priv_free(w, bus);
 	}
 	if (st->npending)
-		ih_log(w, IH_LOG_WARN, "%u device(s) still on the deferred list at teardown\n",
+		ih_log(w, IH_LOG_WARN, "%u device(s) still on the deferred list at teardown",
 		       st->npending);
 	__atomic_store_n(&w->base, NULL, __ATOMIC_RELEASE);
 	base_state_free(w, st);
@@ -159,7 +159,7 @@ int ih_bus_register(struct ih_world *w, const struct ih_bus_type *type)
 	bus->next = st->buses;
 	st->buses = bus;
 	pthread_mutex_unlock(&st->lock);
-	ih_log(w, IH_LOG_INFO, "bus %s registered\n", type->name);
+	ih_log(w, IH_LOG_INFO, "bus %s registered", type->name);
 	return 0;
 }
 
@@ -532,7 +532,7 @@ int ih_driver_register(struct ih_world *w, struct ih_driver *drv)
 	bus->ndrivers++;
 	WRITE_ONCE(drv->p, dp);
 	pthread_mutex_unlock(&bus->lock);
-	ih_log(w, IH_LOG_INFO, "driver %s registered on %s\n", drv->name, bus->type->name);
+	ih_log(w, IH_LOG_INFO, "driver %s registered on %s", drv->name, bus->type->name);
 
 	ih_base_driver_attach(bus, drv);
 	ih_base_driver_put(bus, dp);
@@ -578,6 +578,6 @@ int ih_driver_unregister(struct ih_world *w, struct ih_driver *drv)
 	WRITE_ONCE(drv->p, NULL);
 	pthread_mutex_unlock(&bus->lock);
 	ih_free(w, dp);
-	ih_log(w, IH_LOG_INFO, "driver %s unregistered\n", drv->name);
+	ih_log(w, IH_LOG_INFO, "driver %s unregistered", drv->name);
 	return 0;
 }

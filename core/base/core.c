@@ -265,7 +265,7 @@ int ih_device_add(struct ih_device *dev)
 	ih_device_get(dev);
 	pthread_mutex_unlock(&bus->lock);
 	__atomic_store_n(&dev->state, IH_DEV_STATE_ADDED, __ATOMIC_RELEASE);
-	ih_log(w, IH_LOG_INFO, "device %s added on %s\n", dev->name, bus->type->name);
+	ih_log(w, IH_LOG_INFO, "device %s added on %s", dev->name, bus->type->name);
 
 	/* Linux order: on the bus list, then ADD_DEVICE, then the probe. */
 	ih_base_notify(st, dev, IH_BUS_NOTIFY_ADD_DEVICE);
@@ -328,7 +328,7 @@ int ih_device_del(struct ih_device *dev)
 	pthread_mutex_unlock(&bus->lock);
 	__atomic_store_n(&dev->state, IH_DEV_STATE_DELETED, __ATOMIC_RELEASE);
 	ih_base_notify(st, dev, IH_BUS_NOTIFY_REMOVED_DEVICE);
-	ih_log(w, IH_LOG_INFO, "device %s deleted\n", dev->name);
+	ih_log(w, IH_LOG_INFO, "device %s deleted", dev->name);
 
 	if (dev->parent)
 		ih_device_put(dev->parent);

@@ -38,7 +38,7 @@ void ih_base_deferred_add(struct ih_base_state *st, struct ih_device *dev)
 		ih_blist_add_tail(&p->deferred_node, &st->pending);
 		p->deferred_where = IH_DEFERRED_PENDING;
 		st->npending++;
-		ih_log(st->w, IH_LOG_INFO, "device %s: probe deferred\n", dev->name);
+		ih_log(st->w, IH_LOG_INFO, "device %s: probe deferred", dev->name);
 	}
 	pthread_mutex_unlock(&st->deferred_lock);
 }
@@ -83,7 +83,7 @@ static int really_probe(struct ih_base_state *st, struct ih_device *dev, struct 
 		IH_BASE_STAT_INC(st, dma_configures);
 		ret = bus->dma_configure(dev);
 		if (ret) {
-			ih_log(w, IH_LOG_INFO, "device %s: dma_configure for %s failed: %d\n",
+			ih_log(w, IH_LOG_INFO, "device %s: dma_configure for %s failed: %d",
 			       dev->name, drv->name, ret);
 			goto err_clear_driver;
 		}
@@ -98,14 +98,14 @@ static int really_probe(struct ih_base_state *st, struct ih_device *dev, struct 
 	IH_BASE_STAT_INC(st, binds);
 	ih_base_deferred_del(st, dev);
 	ih_base_notify(st, dev, IH_BUS_NOTIFY_BOUND_DRIVER);
-	ih_log(w, IH_LOG_INFO, "device %s bound to %s\n", dev->name, drv->name);
+	ih_log(w, IH_LOG_INFO, "device %s bound to %s", dev->name, drv->name);
 	deferred_request(st);
 	return 0;
 
 err_not_bound:
 	if (ret != -EPROBE_DEFER) {
 		IH_BASE_STAT_INC(st, probe_failures);
-		ih_log(w, IH_LOG_INFO, "device %s: probe with %s failed: %d\n", dev->name,
+		ih_log(w, IH_LOG_INFO, "device %s: probe with %s failed: %d", dev->name,
 		       drv->name, ret);
 	}
 	ih_base_notify(st, dev, IH_BUS_NOTIFY_DRIVER_NOT_BOUND);
@@ -149,7 +149,7 @@ void ih_base_release_driver_locked(struct ih_device *dev)
 	dev->driver_data = NULL;
 	IH_BASE_STAT_INC(st, unbinds);
 	ih_base_notify(st, dev, IH_BUS_NOTIFY_UNBOUND_DRIVER);
-	ih_log(w, IH_LOG_INFO, "device %s unbound from %s\n", dev->name, drv->name);
+	ih_log(w, IH_LOG_INFO, "device %s unbound from %s", dev->name, drv->name);
 }
 
 /* Linux's __device_attach(): try each registered driver in order until one binds. */
@@ -374,7 +374,7 @@ int ih_base_deferred_run(struct ih_base_state *st)
 		}
 	}
 	if (st->trigger_requests != st->trigger_handled)
-		ih_log(st->w, IH_LOG_INFO, "deferred probe: stopped after %u passes\n", passes);
+		ih_log(st->w, IH_LOG_INFO, "deferred probe: stopped after %u passes", passes);
 	st->trigger_running = false;
 	pthread_mutex_unlock(&st->deferred_lock);
 	return bound;
