@@ -33,6 +33,18 @@
  *   -> bus lock (device and driver lists) -> deferred lock -> registry lock (leaves).
  * No callback (match, probe, remove, dma hooks, notifiers) is called with a bus, deferred
  * or registry lock held.
+ *
+ * Schedule points (ih_sched_point()) on the windows where Linux's driver core races:
+ *   base:add-before-attach            device on its bus, ADD_DEVICE sent, not yet probed
+ *   base:probe-after-set-driver       dev->driver visible, dma_configure not yet run
+ *   base:probe-before-probe           DMA configured, BIND_DRIVER sent, probe not called
+ *   base:probe-failed-before-dma-cleanup  probe failed, DMA claim still held
+ *   base:unbind-before-remove         UNBIND_DRIVER sent, remove not yet called
+ *   base:unbind-before-dma-cleanup    driver removed, DMA claim still held, driver set
+ *   base:del-after-kill               device marked going away, still on its bus
+ *   base:deferred-before-retry        a deferred device taken off the list, not retried
+ *   base:driver-unregister-before-detach  driver off its bus, still bound to devices
+ *   base:dma-configure-after-read-driver  platform/PCI dma_configure read dev->driver
  */
 
 struct ih_world;
@@ -299,6 +311,7 @@ int ih_bus_register(struct ih_world *w, const struct ih_bus_type *bus);
  *
  * Buses still registered at world teardown are dropped silently when empty.
  *
+ * Context: set-up/teardown; no call on @bus may be in flight.
  * Return: 0; -EINVAL for NULL arguments (warns); -ENOENT when not registered (warns);
  * -EBUSY when devices or drivers are still on it (warns).
  */
@@ -485,6 +498,7 @@ int ih_driver_register(struct ih_world *w, struct ih_driver *drv);
  * ih_driver_unregister() - take @drv off its bus, wait for bind attempts using it, and
  * unbind it from every device.
  *
+ * Context: any thread; not from @drv's own probe or remove (it waits for them).
  * Return: 0; -EINVAL for NULL (warns when possible); -ENOENT when @drv is not registered
  * (warns).
  */
@@ -505,6 +519,7 @@ int ih_device_bind(struct ih_device *dev, struct ih_driver *drv);
 /**
  * ih_device_unbind() - unbind @dev's driver (the sysfs "unbind" file).
  *
+ * Context: any thread; no device lock of @dev held.
  * Return: 0; -EINVAL for NULL; -ENODEV when @dev has no driver bound (warns).
  */
 int ih_device_unbind(struct ih_device *dev);

@@ -2,6 +2,8 @@
 /* Binding: on add, on driver registration, explicit bind/unbind, probe and dma hook errors. */
 #include "base/base_test.h"
 
+#include <ih/sched.h>
+
 static struct ih_world *w;
 static unsigned long expected_warns;
 
@@ -361,4 +363,42 @@ Test(bind, platform_dma_configure_without_driver_does_firmware_only)
 	ih_platform_bus_type.dma_cleanup(&pdev->dev);
 	cr_expect_eq(hk.unuse, 0);
 	cr_expect_eq(ih_device_unregister(&pdev->dev), 0);
+}
+
+/* ---- Schedule points: a cooperative scheduler relies on their names and order ----------- */
+
+static char sched_log[1024];
+
+static void sched_record(void *opaque, const char *name)
+{
+	strcat(sched_log, name);
+	strcat(sched_log, ";");
+}
+
+Test(bind, schedule_points_mark_the_racy_windows_in_order)
+{
+	struct ih_device *dev;
+	struct tdrv d;
+
+	tdrv_setup(&d, &tbus, "drv-a", "a");
+	cr_assert_eq(ih_driver_register(w, &d.drv), 0);
+	ih_sched_set_hook(w, sched_record, NULL);
+	dev = tdev_add(w, "a.0");
+	cr_expect_str_eq(sched_log, "base:add-before-attach;base:probe-after-set-driver;"
+				    "base:probe-before-probe;");
+	sched_log[0] = 0;
+	cr_expect_eq(ih_device_unbind(dev), 0);
+	cr_expect_str_eq(sched_log, "base:unbind-before-remove;base:unbind-before-dma-cleanup;");
+	sched_log[0] = 0;
+	d.probe_ret = -EIO;
+	cr_expect_eq(ih_device_bind(dev, &d.drv), -EIO);
+	cr_expect_str_eq(sched_log, "base:probe-after-set-driver;base:probe-before-probe;"
+				    "base:probe-failed-before-dma-cleanup;");
+	sched_log[0] = 0;
+	cr_expect_eq(ih_device_unregister(dev), 0);
+	cr_expect_str_eq(sched_log, "base:del-after-kill;");
+	sched_log[0] = 0;
+	cr_expect_eq(ih_driver_unregister(w, &d.drv), 0);
+	cr_expect_str_eq(sched_log, "base:driver-unregister-before-detach;");
+	ih_sched_set_hook(w, NULL, NULL);
 }
