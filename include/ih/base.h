@@ -397,9 +397,9 @@ int ih_device_init(struct ih_world *w, struct ih_device *dev, const struct ih_bu
  * a reference on @dev and @dev one on its parent, both dropped by ih_device_del().
  *
  * Context: any thread; no device lock of @dev held.
- * Return: 0; -EINVAL for NULL @dev or a device never initialised (warns when possible);
- * -EEXIST when @dev was already added (double add; warns) or another device of that name
- * is on the bus; -ENODEV when the bus is not registered in the device's world or the
+ * Return: 0; -EINVAL for NULL @dev, a device never initialised (warns when possible) or
+ * one already deleted (warns); -EEXIST when @dev was already added (double add) or another
+ * device of that name is on the bus (both warn); -ENODEV when the bus is not registered in the device's world or the
  * parent is not added (warns); -ENOMEM (site "base:device-private").
  */
 int ih_device_add(struct ih_device *dev);
