@@ -451,3 +451,43 @@ Test(smmuv3_hw, config_rejects_bad_instances)
 	cr_expect_eq(ih_smmuv3_hw_create(t.w, T_MMIO_BASE + 0x10000, &cfg, &hw), -EINVAL,
 		     "overlaps the first instance");
 }
+
+Test(smmuv3_hw, nested_walks_stage1_tables_through_stage2)
+{
+	ih_pa_t s1root = tdrv_page(&t, 4096), s2root = tdrv_page(&t, 4096);
+	ih_pa_t data = tdrv_page(&t, 4096), cd, pa = 0, l3, l3slot;
+	u64 ste[4] = { 0 }, rec[4], cd0;
+
+	tdrv_enable(&t, 6, 4);
+	tdrv_map(&t, s1root, IOVA, data, 3, T_S1_RW);
+	cd = tdrv_s1_setup(&t, 8, ASID, s1root);
+	/* Stage 2 maps every IPA stage 1 uses to the same PA (CD, three tables, data). */
+	l3 = tdrv_pte_addr(&t, s1root, IOVA, 3) & ~0xfffULL;
+	{
+		ih_pa_t ident[] = { cd, s1root, tdrv_pte_addr(&t, s1root, IOVA, 2) & ~0xfffULL, l3,
+				    data };
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(ident); i++)
+			tdrv_map(&t, s2root, ident[i], ident[i], 3, T_S2_RW);
+	}
+	ih_pm_load64(t.w, cd, &cd0);
+	ste[0] = T_STE0_V | FIELD_PREP(T_STE0_CFG, 7) | (cd & T_STE0_S1CTXPTR);
+	ste[2] = FIELD_PREP(T_STE2_S2VMID, 2) | FIELD_PREP(T_STE2_S2T0SZ, 25) |
+		 FIELD_PREP(T_STE2_S2SL0, 1) | FIELD_PREP(T_STE2_S2PS, 5) | T_STE2_S2AA64 |
+		 T_STE2_S2R;
+	ste[3] = s2root & T_STE3_S2TTB;
+	tdrv_ste(&t, 8, ste);
+	cr_expect_eq(ih_smmuv3_hw_translate(t.hw, 8, false, 0, IOVA + 0x30, true, &pa), 0);
+	cr_expect_eq(pa, data + 0x30);
+	/* Unmap the stage 1 leaf table's IPA at stage 2, invalidate the VM, translate again. */
+	l3slot = tdrv_pte_addr(&t, s2root, l3, 3);
+	ih_pm_store64(t.w, l3slot, 0);
+	tdrv_cmd(&t, 0x28 | FIELD_PREP(T_CMD0_VMID, 2), 0); /* TLBI_S12_VMALL */
+	cr_assert(tdrv_sync(&t));
+	cr_expect_eq(ih_smmuv3_hw_translate(t.hw, 8, false, 0, IOVA, false, &pa), -EFAULT);
+	cr_assert(tdrv_evt(&t, rec));
+	cr_expect_eq(FIELD_GET(T_EVT0_ID, rec[0]), T_EVT_F_TRANSLATION);
+	cr_expect_eq(rec[1] & T_EVT1_S2, T_EVT1_S2);
+	cr_expect_eq(FIELD_GET(T_EVT1_CLASS, rec[1]), 1, "CLASS TT");
+	cr_expect_eq(FIELD_GET(T_EVT3_IPA, rec[3]) << 12, l3, "IPA of the S1 descriptor");
+}
