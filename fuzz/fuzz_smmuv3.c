@@ -34,10 +34,10 @@
 
 #include "smmuv3/smmuv3_hw.h"
 
-#define F_MMIO     0x2b400000ULL
-#define F_AREA     (1UL << 20)
-#define F_CMDQ_L2  8
-#define F_EVTQ_L2  6
+#define F_MMIO	  0x2b400000ULL
+#define F_AREA	  (1UL << 20)
+#define F_CMDQ_L2 8
+#define F_EVTQ_L2 6
 
 struct fz {
 	const uint8_t *p;
@@ -89,9 +89,9 @@ static void rig_setup(struct rig *g, u8 flags)
 		ih_writel(g->r, (1u << 16) | (8u << 6) | ih_min(log2, 16u), 0x88);
 	else
 		ih_writel(g->r, ih_min(log2, 14u), 0x88);
-	ih_writel(g->r, 2, 0x2c);                 /* CR2.RECINVSID */
-	ih_writel(g->r, 5, 0x50);                 /* IRQ_CTRL: GERROR + EVTQ */
-	ih_writel(g->r, 0xd, 0x20);               /* CR0: SMMUEN, EVTQEN, CMDQEN */
+	ih_writel(g->r, 2, 0x2c);   /* CR2.RECINVSID */
+	ih_writel(g->r, 5, 0x50);   /* IRQ_CTRL: GERROR + EVTQ */
+	ih_writel(g->r, 0xd, 0x20); /* CR0: SMMUEN, EVTQEN, CMDQEN */
 }
 
 static void rig_ack(struct rig *g)
@@ -106,10 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fz f = { .p = data, .n = size };
+	struct fz f = {.p = data, .n = size};
 	struct ih_smmuv3_hw_config cfg;
 	struct ih_world_config wc;
-	struct rig g = { 0 };
+	struct rig g = {0};
 	u8 inst;
 
 	if (size < 2)
@@ -197,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (!f.eof)
 				(void)ih_smmuv3_hw_translate(g.hw, sid, ssid >> 31, ssid & 0xfffff,
-							      iova, wr, &pa);
+							     iova, wr, &pa);
 			break;
 		}
 		case 6:

@@ -21,7 +21,7 @@
 #include "smmuv3/smmuv3_hw.h"
 
 /* Test-local layout (IHI 0070 6.2, 4.x, 5.x), independent of the device's own header. */
-#define R_CR0        0x20
+#define R_CR0	     0x20
 #define R_CR0ACK     0x24
 #define R_STRTAB     0x80
 #define R_STRTAB_CFG 0x88
@@ -29,13 +29,13 @@
 #define R_CMDQ_PROD  0x98
 #define R_CMDQ_CONS  0x9c
 #define R_EVTQ_BASE  0xa0
-#define CR0_ON       (BIT(0) | BIT(2) | BIT(3))
+#define CR0_ON	     (BIT(0) | BIT(2) | BIT(3))
 #define CMDQ_LOG2    8
 #define OP_TLBI_ASID 0x11
-#define OP_SYNC      0x46
+#define OP_SYNC	     0x46
 #define SYNC_CS_IRQ  (1ULL << 12)
-#define ITERS        2000
-#define NDRV         2
+#define ITERS	     2000
+#define NDRV	     2
 #define MMIO_BASE    0x2b400000ULL
 
 struct ctx {
@@ -45,7 +45,7 @@ struct ctx {
 	ih_pa_t cmdq, msi;
 	pthread_mutex_t prod_lock; /* serialises producers: protects prod */
 	u32 prod;
-	int go;      /* start flag, atomic */
+	int go;	     /* start flag, atomic */
 	int drivers; /* drivers still running, atomic */
 	int failed;  /* atomic */
 };
@@ -120,7 +120,7 @@ static void *device(void *arg)
 int main(void)
 {
 	struct ih_world_config wc;
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	struct drv d[NDRV];
 	pthread_t th[NDRV + 1];
 	struct ih_smmuv3_hw_stats st;
@@ -153,7 +153,7 @@ int main(void)
 		sched_yield();
 	c.drivers = NDRV;
 	for (unsigned int i = 0; i < NDRV; i++) {
-		d[i] = (struct drv){ .c = &c, .id = i };
+		d[i] = (struct drv){.c = &c, .id = i};
 		pthread_create(&th[i], NULL, driver, &d[i]);
 	}
 	pthread_create(&th[NDRV], NULL, device, &c);

@@ -43,8 +43,8 @@ static u16 smmu_cmd_asid(const struct ih_smmuv3_hw *hw, u64 c0)
  * (NUM + 1) * 2^SCALE granules from Address, and TTL (when not 0) names the level of the
  * entries to remove; with TG == 0 it is the one address, any level.
  */
-static void smmu_tlbi_range(const struct ih_smmuv3_hw *hw, const u64 *c, u64 addr_mask,
-			    u64 *addr, u64 *size, unsigned int *only_shift)
+static void smmu_tlbi_range(const struct ih_smmuv3_hw *hw, const u64 *c, u64 addr_mask, u64 *addr,
+			    u64 *size, unsigned int *only_shift)
 {
 	unsigned int tg = (unsigned int)SMMU_FEX(c[1], CMD1, TG);
 	unsigned int ttl = (unsigned int)SMMU_FEX(c[1], CMD1, TTL);
@@ -117,17 +117,17 @@ static int smmu_cmd_exec(struct ih_smmuv3_hw *hw, const u64 *c)
 			return SMMU_CERROR_ILL;
 		hw->stats.tlbi++;
 		if (op == SMMU_CMD_TLBI_NH_ALL) {
-			smmu_tlb_invalidate(hw, SMMU_TLBI_NH_ALL, smmu_cmd_vmid(hw, c[0]), 0, 0, 0, 0);
+			smmu_tlb_invalidate(hw, SMMU_TLBI_NH_ALL, smmu_cmd_vmid(hw, c[0]), 0, 0, 0,
+					    0);
 		} else if (op == SMMU_CMD_TLBI_NH_ASID) {
 			smmu_tlb_invalidate(hw, SMMU_TLBI_NH_ASID, smmu_cmd_vmid(hw, c[0]),
 					    smmu_cmd_asid(hw, c[0]), 0, 0, 0);
 		} else {
 			smmu_tlbi_range(hw, c, ~0xfffULL, &addr, &size, &only_shift);
-			smmu_tlb_invalidate(hw,
-					    op == SMMU_CMD_TLBI_NH_VA ? SMMU_TLBI_NH_VA
-								      : SMMU_TLBI_NH_VAA,
-					    smmu_cmd_vmid(hw, c[0]), smmu_cmd_asid(hw, c[0]), addr,
-					    size, only_shift);
+			smmu_tlb_invalidate(
+			    hw, op == SMMU_CMD_TLBI_NH_VA ? SMMU_TLBI_NH_VA : SMMU_TLBI_NH_VAA,
+			    smmu_cmd_vmid(hw, c[0]), smmu_cmd_asid(hw, c[0]), addr, size,
+			    only_shift);
 		}
 		return SMMU_CERROR_NONE;
 	case SMMU_CMD_TLBI_S12_VMALL:
@@ -136,7 +136,8 @@ static int smmu_cmd_exec(struct ih_smmuv3_hw *hw, const u64 *c)
 			return SMMU_CERROR_ILL;
 		hw->stats.tlbi++;
 		if (op == SMMU_CMD_TLBI_S12_VMALL) {
-			smmu_tlb_invalidate(hw, SMMU_TLBI_VMALL, smmu_cmd_vmid(hw, c[0]), 0, 0, 0, 0);
+			smmu_tlb_invalidate(hw, SMMU_TLBI_VMALL, smmu_cmd_vmid(hw, c[0]), 0, 0, 0,
+					    0);
 		} else {
 			/* The IPA field is Address[51:12] here. */
 			smmu_tlbi_range(hw, c, 0x000ffffffffff000ULL, &addr, &size, &only_shift);

@@ -17,8 +17,8 @@ void smmu_evtq_record(struct ih_smmuv3_hw *hw, const u64 rec[4])
 	u64 addr;
 
 	ih_log(hw->w, IH_LOG_TRACE, "event 0x%02x sid 0x%x addr 0x%" PRIx64,
-	       (unsigned int)SMMU_FEX(rec[0], EVT0, TYPE), (unsigned int)SMMU_FEX(rec[0], EVT0, SID),
-	       rec[2]);
+	       (unsigned int)SMMU_FEX(rec[0], EVT0, TYPE),
+	       (unsigned int)SMMU_FEX(rec[0], EVT0, SID), rec[2]);
 	/* Events are discarded while the queue is disabled (IHI 0070, 7.2). */
 	if (!(hw->cr0 & BIT(R_CR0_EVTQEN_SHIFT)) ||
 	    ((hw->gerror ^ hw->gerrorn) & BIT(R_GERROR_EVTQ_ABT_ERR_SHIFT))) {
@@ -39,8 +39,8 @@ void smmu_evtq_record(struct ih_smmuv3_hw *hw, const u64 rec[4])
 	addr = smmu_q_addr(q->base, log2, 32) + (u64)smmu_q_idx(q->prod, log2) * 32;
 	for (unsigned int i = 0; i < 4; i++) {
 		if (ih_pm_store64(hw->w, addr + 8 * i, rec[i])) {
-			ih_log(hw->w, IH_LOG_GUEST_ERROR, "event queue write to 0x%" PRIx64 " aborted",
-			       addr + 8 * i);
+			ih_log(hw->w, IH_LOG_GUEST_ERROR,
+			       "event queue write to 0x%" PRIx64 " aborted", addr + 8 * i);
 			hw->stats.events_lost++;
 			smmu_gerror_raise(hw, BIT(R_GERROR_EVTQ_ABT_ERR_SHIFT));
 			return;

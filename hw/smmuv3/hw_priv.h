@@ -21,12 +21,11 @@
  *                                 deposit it in a u64. Structure words use REG = STEn, CDn,
  *                                 CMDn, EVTn (n = 64-bit word index).
  */
-#define SMMU_REG32(name, off)            enum { A_##name = (off) }
-#define SMMU_REG64(name, off)            enum { A_##name = (off) }
-#define SMMU_FIELD(reg, fld, shift, len)                                                          \
+#define SMMU_REG32(name, off) enum { A_##name = (off) }
+#define SMMU_REG64(name, off) enum { A_##name = (off) }
+#define SMMU_FIELD(reg, fld, shift, len)                                                           \
 	enum { R_##reg##_##fld##_SHIFT = (shift), R_##reg##_##fld##_LEN = (len) }
-#define SMMU_FMASK(reg, fld)                                                                       \
-	((~0ULL >> (64 - R_##reg##_##fld##_LEN)) << R_##reg##_##fld##_SHIFT)
+#define SMMU_FMASK(reg, fld) ((~0ULL >> (64 - R_##reg##_##fld##_LEN)) << R_##reg##_##fld##_SHIFT)
 #define SMMU_FEX(v, reg, fld)                                                                      \
 	(((u64)(v) >> R_##reg##_##fld##_SHIFT) & (~0ULL >> (64 - R_##reg##_##fld##_LEN)))
 #define SMMU_FDP(v, reg, fld, x)                                                                   \
@@ -49,7 +48,7 @@ SMMU_FIELD(IDR0, PRI, 16, 1);
 SMMU_FIELD(IDR0, VMW, 17, 1);
 SMMU_FIELD(IDR0, VMID16, 18, 1);
 SMMU_FIELD(IDR0, CD2L, 19, 1);
-SMMU_FIELD(IDR0, TTENDIAN, 21, 2); /* 0b10: little-endian only */
+SMMU_FIELD(IDR0, TTENDIAN, 21, 2);    /* 0b10: little-endian only */
 SMMU_FIELD(IDR0, STALL_MODEL, 24, 2); /* 0b01: stall not supported */
 SMMU_FIELD(IDR0, TERM_MODEL, 26, 1);
 SMMU_FIELD(IDR0, ST_LEVEL, 27, 2); /* 0b00 linear, 0b01 2-level */
@@ -202,8 +201,8 @@ SMMU_FIELD(STE3, S2TTB, 4, 48); /* [51:4] */
 enum {
 	SMMU_STE_CFG_ABORT = 0x0,  /* 0b000 */
 	SMMU_STE_CFG_BYPASS = 0x4, /* 0b100 */
-	SMMU_STE_CFG_S1 = 0x5,     /* 0b101: stage 1 translate, stage 2 bypass */
-	SMMU_STE_CFG_S2 = 0x6,     /* 0b110 */
+	SMMU_STE_CFG_S1 = 0x5,	   /* 0b101: stage 1 translate, stage 2 bypass */
+	SMMU_STE_CFG_S2 = 0x6,	   /* 0b110 */
 	SMMU_STE_CFG_NESTED = 0x7, /* 0b111 */
 };
 
@@ -340,12 +339,12 @@ enum { SMMU_CLASS_CD = 0, SMMU_CLASS_TT = 1, SMMU_CLASS_IN = 2 };
 #define SMMU_PTE_TYPE_MASK  0x3ULL
 #define SMMU_PTE_TYPE_BLOCK 0x1ULL
 #define SMMU_PTE_TYPE_TABLE 0x3ULL
-#define SMMU_PTE_AP1        BIT_ULL(6) /* S1: EL0 (unprivileged) access; S2AP[0]: read */
-#define SMMU_PTE_AP2        BIT_ULL(7) /* S1: read-only; S2AP[1]: write */
-#define SMMU_PTE_AF         BIT_ULL(10)
-#define SMMU_PTE_NG         BIT_ULL(11)
+#define SMMU_PTE_AP1	    BIT_ULL(6) /* S1: EL0 (unprivileged) access; S2AP[0]: read */
+#define SMMU_PTE_AP2	    BIT_ULL(7) /* S1: read-only; S2AP[1]: write */
+#define SMMU_PTE_AF	    BIT_ULL(10)
+#define SMMU_PTE_NG	    BIT_ULL(11)
 #define SMMU_PTE_APT_NOEL0  BIT_ULL(61)
-#define SMMU_PTE_APT_RO     BIT_ULL(62)
+#define SMMU_PTE_APT_RO	    BIT_ULL(62)
 
 /* ---- Model state ---- */
 
@@ -410,10 +409,10 @@ struct smmu_tlb_entry {
 	bool global;
 	u16 vmid;
 	u16 asid;
-	u8 shift;    /* log2 of the range this entry translates */
-	u64 in;      /* input address, aligned to 1 << shift */
-	u64 ipa;     /* intermediate address of @in (has_s2) */
-	u64 out;     /* output address of @in */
+	u8 shift; /* log2 of the range this entry translates */
+	u64 in;	  /* input address, aligned to 1 << shift */
+	u64 ipa;  /* intermediate address of @in (has_s2) */
+	u64 out;  /* output address of @in */
 	/* permissions from stage 1 (AP, APTable) and stage 2 (S2AP) */
 	bool s1_ro;
 	bool s1_noel0;
@@ -559,13 +558,13 @@ struct smmu_tlb_entry *smmu_tlb_lookup(struct ih_smmuv3_hw *hw, bool s1, bool s2
 void smmu_tlb_insert(struct ih_smmuv3_hw *hw, const struct smmu_tlb_entry *e);
 
 enum smmu_tlbi_scope {
-	SMMU_TLBI_ALL,      /* everything */
-	SMMU_TLBI_VMALL,    /* all of one VMID */
-	SMMU_TLBI_NH_ALL,   /* stage 1 entries of one VMID */
-	SMMU_TLBI_NH_ASID,  /* stage 1 non-global entries of VMID + ASID */
-	SMMU_TLBI_NH_VA,    /* VMID + (ASID or global), address range */
-	SMMU_TLBI_NH_VAA,   /* VMID, any ASID, address range */
-	SMMU_TLBI_S2_IPA,   /* stage 2 entries of VMID, IPA range */
+	SMMU_TLBI_ALL,	   /* everything */
+	SMMU_TLBI_VMALL,   /* all of one VMID */
+	SMMU_TLBI_NH_ALL,  /* stage 1 entries of one VMID */
+	SMMU_TLBI_NH_ASID, /* stage 1 non-global entries of VMID + ASID */
+	SMMU_TLBI_NH_VA,   /* VMID + (ASID or global), address range */
+	SMMU_TLBI_NH_VAA,  /* VMID, any ASID, address range */
+	SMMU_TLBI_S2_IPA,  /* stage 2 entries of VMID, IPA range */
 };
 
 /*

@@ -18,7 +18,7 @@
  * under it; the IRQ handler is called after it is dropped.
  */
 
-static const unsigned int smmu_oas_table[] = { 32, 36, 40, 42, 44, 48, 52 };
+static const unsigned int smmu_oas_table[] = {32, 36, 40, 42, 44, 48, 52};
 
 void ih_smmuv3_hw_config_init(struct ih_smmuv3_hw_config *cfg)
 {
@@ -262,9 +262,9 @@ static bool smmu_read32(struct ih_smmuv3_hw *hw, u64 off, u32 *val)
 	case A_EVTQ_IRQ_CFG2:
 		if (!hw->cfg.msi)
 			return false;
-		*val = off == A_GERROR_IRQ_CFG1   ? hw->gerror_irq_cfg1
+		*val = off == A_GERROR_IRQ_CFG1	  ? hw->gerror_irq_cfg1
 		       : off == A_GERROR_IRQ_CFG2 ? hw->gerror_irq_cfg2
-		       : off == A_EVTQ_IRQ_CFG1   ? hw->evtq_irq_cfg1
+		       : off == A_EVTQ_IRQ_CFG1	  ? hw->evtq_irq_cfg1
 						  : hw->evtq_irq_cfg2;
 		return true;
 	case A_STRTAB_BASE_CFG:
@@ -290,8 +290,8 @@ static bool smmu_read32(struct ih_smmuv3_hw *hw, u64 off, u32 *val)
 static void smmu_write_cr0(struct ih_smmuv3_hw *hw, u32 val)
 {
 	/* Only implemented enables stick: PRIQEN, ATSCHK and VMW are RES0 here. */
-	u32 new = val & (CR0_SMMUEN | CR0_EVTQEN | CR0_CMDQEN);
-	bool cmdq_on = !(hw->cr0 & CR0_CMDQEN) && (new & CR0_CMDQEN);
+	u32 new = val &(CR0_SMMUEN | CR0_EVTQEN | CR0_CMDQEN);
+	bool cmdq_on = !(hw->cr0 & CR0_CMDQEN) && (new &CR0_CMDQEN);
 
 	if (val & ~new)
 		ih_log(hw->w, IH_LOG_GUEST_ERROR, "CR0 bits 0x%x not implemented, ignored",
@@ -313,7 +313,8 @@ static void smmu_write64(struct ih_smmuv3_hw *hw, u64 off, u64 val)
 		/* Writable only while SMMUEN == 0 (IHI 0070, 6.3.24). */
 		if (smmu_enabled(hw, CR0_SMMUEN))
 			goto busy;
-		hw->strtab_base = val & (SMMU_FMASK(STRTAB_BASE, RA) | SMMU_FMASK(STRTAB_BASE, ADDR));
+		hw->strtab_base =
+		    val & (SMMU_FMASK(STRTAB_BASE, RA) | SMMU_FMASK(STRTAB_BASE, ADDR));
 		return;
 	case A_CMDQ_BASE:
 		if (smmu_enabled(hw, CR0_CMDQEN))
@@ -373,7 +374,7 @@ static void smmu_write32(struct ih_smmuv3_hw *hw, u64 off, u32 val)
 		return;
 	case A_IRQ_CTRL:
 		hw->irq_ctrl =
-			val & (BIT(R_IRQ_CTRL_GERROR_IRQEN_SHIFT) | BIT(R_IRQ_CTRL_EVTQ_IRQEN_SHIFT));
+		    val & (BIT(R_IRQ_CTRL_GERROR_IRQEN_SHIFT) | BIT(R_IRQ_CTRL_EVTQ_IRQEN_SHIFT));
 		return;
 	case A_GERRORN: {
 		bool was = (hw->gerror ^ hw->gerrorn) & BIT(R_GERROR_CMDQ_ERR_SHIFT);
@@ -399,9 +400,9 @@ static void smmu_write32(struct ih_smmuv3_hw *hw, u64 off, u32 val)
 	case A_STRTAB_BASE_CFG:
 		if (smmu_enabled(hw, CR0_SMMUEN))
 			goto busy;
-		hw->strtab_base_cfg = val & (SMMU_FMASK(STRTAB_BASE_CFG, LOG2SIZE) |
-					     SMMU_FMASK(STRTAB_BASE_CFG, SPLIT) |
-					     SMMU_FMASK(STRTAB_BASE_CFG, FMT));
+		hw->strtab_base_cfg =
+		    val & (SMMU_FMASK(STRTAB_BASE_CFG, LOG2SIZE) |
+			   SMMU_FMASK(STRTAB_BASE_CFG, SPLIT) | SMMU_FMASK(STRTAB_BASE_CFG, FMT));
 		return;
 	case A_CMDQ_PROD:
 		/* Bits above the wrap bit are ignored when the queue is read (hw_cmdq.c). */
@@ -411,8 +412,8 @@ static void smmu_write32(struct ih_smmuv3_hw *hw, u64 off, u32 val)
 	case A_CMDQ_CONS:
 		if (smmu_enabled(hw, CR0_CMDQEN))
 			goto busy;
-		hw->cmdq.cons = (hw->cmdq.cons & SMMU_FMASK(CMDQ_CONS, ERR)) |
-				(val & SMMU_FMASK(Q_IDX, IDX));
+		hw->cmdq.cons =
+		    (hw->cmdq.cons & SMMU_FMASK(CMDQ_CONS, ERR)) | (val & SMMU_FMASK(Q_IDX, IDX));
 		return;
 	case A_EVTQ_PROD:
 		if (smmu_enabled(hw, CR0_EVTQEN))
@@ -498,8 +499,8 @@ static void smmu_mmio_write(void *opaque, u64 off, u64 val, unsigned int size)
 }
 
 static const struct ih_mmio_ops smmu_mmio_ops = {
-	.read = smmu_mmio_read,
-	.write = smmu_mmio_write,
+    .read = smmu_mmio_read,
+    .write = smmu_mmio_write,
 };
 
 static int smmu_check_config(const struct ih_smmuv3_hw_config *c)
@@ -510,8 +511,8 @@ static int smmu_check_config(const struct ih_smmuv3_hw_config *c)
 		oas_ok |= c->oas_bits == smmu_oas_table[i];
 	if (!oas_ok || c->sid_bits > 32 || c->ssid_bits > 20 || c->cmdqs_log2 > 19 ||
 	    c->evtqs_log2 > 19 || !c->tlb_entries || c->tlb_entries > 65536 ||
-	    !c->cfg_cache_entries || c->cfg_cache_entries > 65536 ||
-	    !(c->stage1 || c->stage2) || !(c->gran4k || c->gran16k || c->gran64k) ||
+	    !c->cfg_cache_entries || c->cfg_cache_entries > 65536 || !(c->stage1 || c->stage2) ||
+	    !(c->gran4k || c->gran16k || c->gran64k) ||
 	    (c->tlb_evict != IH_SMMUV3_EVICT_LRU && c->tlb_evict != IH_SMMUV3_EVICT_RANDOM))
 		return -EINVAL;
 	return 0;
@@ -581,8 +582,8 @@ int ih_smmuv3_hw_create(struct ih_world *w, u64 mmio_base, const struct ih_smmuv
 				       "smmuv3-hw:ste-cache");
 	if (!hw->ste_cache)
 		goto free_hw;
-	hw->cd_cache = ih_alloc_array(w, cfg->cfg_cache_entries, sizeof(*hw->cd_cache),
-				      "smmuv3-hw:cd-cache");
+	hw->cd_cache =
+	    ih_alloc_array(w, cfg->cfg_cache_entries, sizeof(*hw->cd_cache), "smmuv3-hw:cd-cache");
 	if (!hw->cd_cache)
 		goto free_ste_cache;
 	hw->tlb = ih_alloc_array(w, cfg->tlb_entries, sizeof(*hw->tlb), "smmuv3-hw:tlb");

@@ -72,7 +72,7 @@ static int smmu_decode_ste(struct ih_smmuv3_hw *hw, const u64 *v, struct smmu_st
 {
 	const struct ih_smmuv3_hw_config *c = &hw->cfg;
 
-	*ste = (struct smmu_ste){ 0 };
+	*ste = (struct smmu_ste){0};
 	if (!SMMU_FEX(v[0], STE0, V))
 		return -EINVAL;
 	ste->config = (u8)SMMU_FEX(v[0], STE0, CONFIG);
@@ -122,14 +122,14 @@ static int smmu_decode_ste(struct ih_smmuv3_hw *hw, const u64 *v, struct smmu_st
 /* TG1 encodes granules differently from TG0 (1: 16K, 2: 4K, 3: 64K), as in TCR_EL1. */
 static unsigned int smmu_tg1_to_tg0(unsigned int tg1)
 {
-	static const unsigned int map[4] = { 3, 2, 0, 1 };
+	static const unsigned int map[4] = {3, 2, 0, 1};
 
 	return map[tg1 & 3];
 }
 
 static int smmu_decode_cd(struct ih_smmuv3_hw *hw, const u64 *v, struct smmu_cd *cd)
 {
-	*cd = (struct smmu_cd){ 0 };
+	*cd = (struct smmu_cd){0};
 	/* 5.4.2 "Validity of CD": V, AArch64 tables only, no stall model. */
 	if (!SMMU_FEX(v[0], CD0, V) || !SMMU_FEX(v[0], CD0, AA64) || SMMU_FEX(v[0], CD0, S))
 		return -EINVAL;
@@ -175,8 +175,8 @@ static int smmu_load_words(struct ih_smmuv3_hw *hw, u64 addr, u64 *v, unsigned i
 static int smmu_ste_addr(struct ih_smmuv3_hw *hw, u32 sid, u64 *addr, struct smmu_fault *f)
 {
 	u32 cfg = hw->strtab_base_cfg;
-	unsigned int log2 = ih_min((unsigned int)SMMU_FEX(cfg, STRTAB_BASE_CFG, LOG2SIZE),
-				   hw->cfg.sid_bits);
+	unsigned int log2 =
+	    ih_min((unsigned int)SMMU_FEX(cfg, STRTAB_BASE_CFG, LOG2SIZE), hw->cfg.sid_bits);
 	u64 base = SMMU_FEX(hw->strtab_base, STRTAB_BASE, ADDR) << 6;
 
 	if ((u64)sid >> log2)
@@ -198,8 +198,7 @@ static int smmu_ste_addr(struct ih_smmuv3_hw *hw, u32 sid, u64 *addr, struct smm
 		}
 		/* Span 0, reserved, or too small for this StreamID (7.3.3). */
 		span = (unsigned int)SMMU_FEX(l1d, L1STD, SPAN);
-		if (!span || span > split + 1 ||
-		    (sid & ((1u << split) - 1)) >= (1u << (span - 1)))
+		if (!span || span > split + 1 || (sid & ((1u << split) - 1)) >= (1u << (span - 1)))
 			return smmu_bad(f, SMMU_EVT_C_BAD_STREAMID, -ENODEV);
 		l2 = SMMU_FEX(l1d, L1STD, L2PTR) << 6;
 		l2 &= ~((64ULL << (span - 1)) - 1);
@@ -332,8 +331,7 @@ int smmu_find_cd(struct ih_smmuv3_hw *hw, u32 sid, const struct smmu_ste *ste, u
 		    (ste->config != SMMU_STE_CFG_NESTED &&
 		     ((SMMU_FEX(l1d, L1CD, L2PTR) << 12) >> hw->cfg.oas_bits)))
 			return smmu_bad(f, SMMU_EVT_C_BAD_SUBSTREAMID, -EINVAL);
-		addr = (SMMU_FEX(l1d, L1CD, L2PTR) << 12) +
-		       (u64)(index & ((1u << leaf) - 1)) * 64;
+		addr = (SMMU_FEX(l1d, L1CD, L2PTR) << 12) + (u64)(index & ((1u << leaf) - 1)) * 64;
 	}
 	ret = smmu_cd_ipa(hw, ste, addr, &addr, f);
 	if (ret)
@@ -343,8 +341,8 @@ int smmu_find_cd(struct ih_smmuv3_hw *hw, u32 sid, const struct smmu_ste *ste, u
 		return smmu_bad(f, SMMU_EVT_F_CD_FETCH, -EIO);
 	}
 	if (smmu_decode_cd(hw, v, cd)) {
-		ih_log(hw->w, IH_LOG_GUEST_ERROR, "sid 0x%x cd %u: bad CD at 0x%" PRIx64, sid, index,
-		       addr);
+		ih_log(hw->w, IH_LOG_GUEST_ERROR, "sid 0x%x cd %u: bad CD at 0x%" PRIx64, sid,
+		       index, addr);
 		return smmu_bad(f, SMMU_EVT_C_BAD_CD, -EINVAL);
 	}
 	victim = &hw->cd_cache[0];

@@ -22,7 +22,7 @@ struct smmu_access {
 static void smmu_record(struct ih_smmuv3_hw *hw, const struct smmu_access *a,
 			const struct smmu_fault *f)
 {
-	u64 rec[4] = { 0 };
+	u64 rec[4] = {0};
 
 	rec[0] = SMMU_FDP(rec[0], EVT0, TYPE, f->type);
 	rec[0] = SMMU_FDP(rec[0], EVT0, SID, a->sid);
@@ -84,7 +84,7 @@ static int smmu_walk_all(struct ih_smmuv3_hw *hw, const struct smmu_ste *ste,
 			 struct smmu_tlb_entry *e, struct smmu_fault *f)
 {
 	struct smmu_tt s2tt, s1tt;
-	struct smmu_walk_res r1 = { 0 }, r2;
+	struct smmu_walk_res r1 = {0}, r2;
 	u64 ipa = a->iova;
 	unsigned int shift = 64;
 
@@ -103,9 +103,13 @@ static int smmu_walk_all(struct ih_smmuv3_hw *hw, const struct smmu_ste *ste,
 			return -EFAULT;
 		}
 		in &= (1ULL << ct->ia) - 1;
-		s1tt = (struct smmu_tt){ .ttb = ct->ttb, .gshift = ct->gshift, .ia = ct->ia,
-					 .sl = ct->sl, .ps = cd->ps, .stage2 = false,
-					 .affd = cd->affd };
+		s1tt = (struct smmu_tt){.ttb = ct->ttb,
+					.gshift = ct->gshift,
+					.ia = ct->ia,
+					.sl = ct->sl,
+					.ps = cd->ps,
+					.stage2 = false,
+					.affd = cd->affd};
 		if (smmu_walk(hw, &s1tt, s2 ? &s2tt : NULL, in, &r1, f)) {
 			if (f->s2)
 				f->record = ste->s2_record;
@@ -147,8 +151,8 @@ static int smmu_translate_locked(struct ih_smmuv3_hw *hw, struct smmu_access *a,
 				 struct smmu_fault *f)
 {
 	struct smmu_ste ste;
-	struct smmu_cd cd = { 0 };
-	struct smmu_tlb_entry ne = { 0 }, *e;
+	struct smmu_cd cd = {0};
+	struct smmu_tlb_entry ne = {0}, *e;
 	bool s1, s2;
 	int ret;
 
@@ -237,9 +241,13 @@ int ih_smmuv3_hw_translate(struct ih_smmuv3_hw *hw, u32 sid, bool ssid_valid, u3
 			   bool write, ih_pa_t *pa)
 {
 	struct smmu_access a = {
-		.sid = sid, .ssv = ssid_valid, .ssid = ssid, .iova = iova, .write = write,
+	    .sid = sid,
+	    .ssv = ssid_valid,
+	    .ssid = ssid,
+	    .iova = iova,
+	    .write = write,
 	};
-	struct smmu_fault f = { .record = true };
+	struct smmu_fault f = {.record = true};
 	int ret;
 
 	pthread_mutex_lock(&hw->lock);

@@ -14,7 +14,7 @@ struct ih_smmuv3_hw;
 
 /* TLB replacement when every entry is in use. */
 enum ih_smmuv3_tlb_evict {
-	IH_SMMUV3_EVICT_LRU,    /* least recently used entry goes */
+	IH_SMMUV3_EVICT_LRU,	/* least recently used entry goes */
 	IH_SMMUV3_EVICT_RANDOM, /* a random entry goes, from a PRNG seeded by the world seed */
 };
 
@@ -167,8 +167,8 @@ void ih_smmuv3_hw_stats(struct ih_smmuv3_hw *hw, struct ih_smmuv3_hw_stats *out)
 
 /* Wired interrupt lines (used when MSI is not implemented or not configured). */
 enum ih_smmuv3_irq {
-	IH_SMMUV3_IRQ_EVTQ,     /* new event records */
-	IH_SMMUV3_IRQ_GERROR,   /* a GERROR bit became active */
+	IH_SMMUV3_IRQ_EVTQ,	/* new event records */
+	IH_SMMUV3_IRQ_GERROR,	/* a GERROR bit became active */
 	IH_SMMUV3_IRQ_CMD_SYNC, /* CMD_SYNC with CS == SIG_IRQ and no MSI */
 };
 

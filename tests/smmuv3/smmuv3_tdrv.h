@@ -15,114 +15,114 @@
 #include "smmuv3/smmuv3_hw.h"
 
 /* Registers (IHI 0070, 6.2). */
-#define T_IDR0            0x00
-#define T_IDR1            0x04
-#define T_IDR3            0x0c
-#define T_IDR5            0x14
-#define T_CR0             0x20
-#define T_CR0ACK          0x24
-#define T_CR1             0x28
-#define T_CR2             0x2c
-#define T_GBPA            0x44
-#define T_IRQ_CTRL        0x50
-#define T_IRQ_CTRLACK     0x54
-#define T_GERROR          0x60
-#define T_GERRORN         0x64
-#define T_STRTAB_BASE     0x80
+#define T_IDR0		  0x00
+#define T_IDR1		  0x04
+#define T_IDR3		  0x0c
+#define T_IDR5		  0x14
+#define T_CR0		  0x20
+#define T_CR0ACK	  0x24
+#define T_CR1		  0x28
+#define T_CR2		  0x2c
+#define T_GBPA		  0x44
+#define T_IRQ_CTRL	  0x50
+#define T_IRQ_CTRLACK	  0x54
+#define T_GERROR	  0x60
+#define T_GERRORN	  0x64
+#define T_STRTAB_BASE	  0x80
 #define T_STRTAB_BASE_CFG 0x88
-#define T_CMDQ_BASE       0x90
-#define T_CMDQ_PROD       0x98
-#define T_CMDQ_CONS       0x9c
-#define T_EVTQ_BASE       0xa0
-#define T_EVTQ_PROD       0x100a8
-#define T_EVTQ_CONS       0x100ac
+#define T_CMDQ_BASE	  0x90
+#define T_CMDQ_PROD	  0x98
+#define T_CMDQ_CONS	  0x9c
+#define T_EVTQ_BASE	  0xa0
+#define T_EVTQ_PROD	  0x100a8
+#define T_EVTQ_CONS	  0x100ac
 
-#define T_IDR0_S2P        BIT(0)
-#define T_IDR0_S1P        BIT(1)
-#define T_IDR0_ST_LEVEL   GENMASK(28, 27)
-#define T_IDR1_SIDSIZE    GENMASK(5, 0)
-#define T_IDR1_EVTQS      GENMASK(20, 16)
-#define T_IDR1_CMDQS      GENMASK(25, 21)
-#define T_IDR5_OAS        GENMASK(2, 0)
-#define T_IDR5_GRAN4K     BIT(4)
-#define T_IDR5_GRAN64K    BIT(6)
-#define T_CR0_SMMUEN      BIT(0)
-#define T_CR0_PRIQEN      BIT(1)
-#define T_CR0_EVTQEN      BIT(2)
-#define T_CR0_CMDQEN      BIT(3)
-#define T_CR2_RECINVSID   BIT(1)
-#define T_GBPA_ABORT      BIT(20)
-#define T_GBPA_UPDATE     BIT(31)
-#define T_GERROR_CMDQ_ERR BIT(0)
-#define T_Q_BASE_ADDR     GENMASK_ULL(51, 5)
-#define T_Q_BASE_LOG2SIZE GENMASK_ULL(4, 0)
-#define T_CMDQ_CONS_ERR   GENMASK(30, 24)
-#define T_EVTQ_OVFLG      BIT(31)
+#define T_IDR0_S2P	      BIT(0)
+#define T_IDR0_S1P	      BIT(1)
+#define T_IDR0_ST_LEVEL	      GENMASK(28, 27)
+#define T_IDR1_SIDSIZE	      GENMASK(5, 0)
+#define T_IDR1_EVTQS	      GENMASK(20, 16)
+#define T_IDR1_CMDQS	      GENMASK(25, 21)
+#define T_IDR5_OAS	      GENMASK(2, 0)
+#define T_IDR5_GRAN4K	      BIT(4)
+#define T_IDR5_GRAN64K	      BIT(6)
+#define T_CR0_SMMUEN	      BIT(0)
+#define T_CR0_PRIQEN	      BIT(1)
+#define T_CR0_EVTQEN	      BIT(2)
+#define T_CR0_CMDQEN	      BIT(3)
+#define T_CR2_RECINVSID	      BIT(1)
+#define T_GBPA_ABORT	      BIT(20)
+#define T_GBPA_UPDATE	      BIT(31)
+#define T_GERROR_CMDQ_ERR     BIT(0)
+#define T_Q_BASE_ADDR	      GENMASK_ULL(51, 5)
+#define T_Q_BASE_LOG2SIZE     GENMASK_ULL(4, 0)
+#define T_CMDQ_CONS_ERR	      GENMASK(30, 24)
+#define T_EVTQ_OVFLG	      BIT(31)
 #define T_STRTAB_CFG_LOG2SIZE GENMASK(5, 0)
 #define T_STRTAB_CFG_SPLIT    GENMASK(10, 6)
 #define T_STRTAB_CFG_FMT      GENMASK(17, 16)
 
 /* STE (5.2), L1STD (5.1), CD (5.4). */
-#define T_STE0_V          BIT_ULL(0)
-#define T_STE0_CFG        GENMASK_ULL(3, 1)
-#define T_STE0_S1CTXPTR   GENMASK_ULL(51, 6)
-#define T_STE2_S2VMID     GENMASK_ULL(15, 0)
-#define T_STE2_S2T0SZ     GENMASK_ULL(37, 32)
-#define T_STE2_S2SL0      GENMASK_ULL(39, 38)
-#define T_STE2_S2TG       GENMASK_ULL(47, 46)
-#define T_STE2_S2PS       GENMASK_ULL(50, 48)
-#define T_STE2_S2AA64     BIT_ULL(51)
-#define T_STE2_S2R        BIT_ULL(58)
-#define T_STE3_S2TTB      GENMASK_ULL(51, 4)
-#define T_L1STD_SPAN      GENMASK_ULL(4, 0)
-#define T_L1STD_L2PTR     GENMASK_ULL(51, 6)
-#define T_CD0_T0SZ        GENMASK_ULL(5, 0)
-#define T_CD0_TG0         GENMASK_ULL(7, 6)
-#define T_CD0_EPD1        BIT_ULL(30)
-#define T_CD0_V           BIT_ULL(31)
-#define T_CD0_IPS         GENMASK_ULL(34, 32)
-#define T_CD0_AA64        BIT_ULL(41)
-#define T_CD0_R           BIT_ULL(45)
-#define T_CD0_A           BIT_ULL(46)
-#define T_CD0_ASID        GENMASK_ULL(63, 48)
-#define T_CD1_TTB0        GENMASK_ULL(51, 4)
+#define T_STE0_V	BIT_ULL(0)
+#define T_STE0_CFG	GENMASK_ULL(3, 1)
+#define T_STE0_S1CTXPTR GENMASK_ULL(51, 6)
+#define T_STE2_S2VMID	GENMASK_ULL(15, 0)
+#define T_STE2_S2T0SZ	GENMASK_ULL(37, 32)
+#define T_STE2_S2SL0	GENMASK_ULL(39, 38)
+#define T_STE2_S2TG	GENMASK_ULL(47, 46)
+#define T_STE2_S2PS	GENMASK_ULL(50, 48)
+#define T_STE2_S2AA64	BIT_ULL(51)
+#define T_STE2_S2R	BIT_ULL(58)
+#define T_STE3_S2TTB	GENMASK_ULL(51, 4)
+#define T_L1STD_SPAN	GENMASK_ULL(4, 0)
+#define T_L1STD_L2PTR	GENMASK_ULL(51, 6)
+#define T_CD0_T0SZ	GENMASK_ULL(5, 0)
+#define T_CD0_TG0	GENMASK_ULL(7, 6)
+#define T_CD0_EPD1	BIT_ULL(30)
+#define T_CD0_V		BIT_ULL(31)
+#define T_CD0_IPS	GENMASK_ULL(34, 32)
+#define T_CD0_AA64	BIT_ULL(41)
+#define T_CD0_R		BIT_ULL(45)
+#define T_CD0_A		BIT_ULL(46)
+#define T_CD0_ASID	GENMASK_ULL(63, 48)
+#define T_CD1_TTB0	GENMASK_ULL(51, 4)
 
 /* Commands (4.x) and events (7.3). */
-#define T_CMD_CFGI_STE     0x03
-#define T_CMD_CFGI_CD      0x05
-#define T_CMD_TLBI_NH_ASID 0x11
-#define T_CMD_TLBI_NH_VA   0x12
-#define T_CMD_TLBI_S2_IPA  0x2a
+#define T_CMD_CFGI_STE	    0x03
+#define T_CMD_CFGI_CD	    0x05
+#define T_CMD_TLBI_NH_ASID  0x11
+#define T_CMD_TLBI_NH_VA    0x12
+#define T_CMD_TLBI_S2_IPA   0x2a
 #define T_CMD_TLBI_NSNH_ALL 0x30
-#define T_CMD_SYNC         0x46
-#define T_CMD0_SID         GENMASK_ULL(63, 32)
-#define T_CMD0_VMID        GENMASK_ULL(47, 32)
-#define T_CMD0_ASID        GENMASK_ULL(63, 48)
-#define T_CMD0_NUM         GENMASK_ULL(16, 12)
-#define T_CMD0_SCALE       GENMASK_ULL(24, 20)
-#define T_CMD0_CS          GENMASK_ULL(13, 12)
-#define T_CMD0_MSIDATA     GENMASK_ULL(63, 32)
-#define T_CMD1_LEAF        BIT_ULL(0)
-#define T_CMD1_TG          GENMASK_ULL(11, 10)
-#define T_CMD1_ADDR        GENMASK_ULL(63, 12)
-#define T_CMD1_MSIADDR     GENMASK_ULL(51, 2)
-#define T_EVT0_ID          GENMASK_ULL(7, 0)
-#define T_EVT0_SSV         BIT_ULL(11)
-#define T_EVT0_SID         GENMASK_ULL(63, 32)
-#define T_EVT1_RNW         BIT_ULL(35)
-#define T_EVT1_S2          BIT_ULL(39)
-#define T_EVT1_CLASS       GENMASK_ULL(41, 40)
-#define T_EVT3_IPA         GENMASK_ULL(51, 12)
-#define T_EVT3_FETCH       GENMASK_ULL(51, 3)
+#define T_CMD_SYNC	    0x46
+#define T_CMD0_SID	    GENMASK_ULL(63, 32)
+#define T_CMD0_VMID	    GENMASK_ULL(47, 32)
+#define T_CMD0_ASID	    GENMASK_ULL(63, 48)
+#define T_CMD0_NUM	    GENMASK_ULL(16, 12)
+#define T_CMD0_SCALE	    GENMASK_ULL(24, 20)
+#define T_CMD0_CS	    GENMASK_ULL(13, 12)
+#define T_CMD0_MSIDATA	    GENMASK_ULL(63, 32)
+#define T_CMD1_LEAF	    BIT_ULL(0)
+#define T_CMD1_TG	    GENMASK_ULL(11, 10)
+#define T_CMD1_ADDR	    GENMASK_ULL(63, 12)
+#define T_CMD1_MSIADDR	    GENMASK_ULL(51, 2)
+#define T_EVT0_ID	    GENMASK_ULL(7, 0)
+#define T_EVT0_SSV	    BIT_ULL(11)
+#define T_EVT0_SID	    GENMASK_ULL(63, 32)
+#define T_EVT1_RNW	    BIT_ULL(35)
+#define T_EVT1_S2	    BIT_ULL(39)
+#define T_EVT1_CLASS	    GENMASK_ULL(41, 40)
+#define T_EVT3_IPA	    GENMASK_ULL(51, 12)
+#define T_EVT3_FETCH	    GENMASK_ULL(51, 3)
 
 #define T_EVT_C_BAD_STREAMID 0x02
 #define T_EVT_F_STE_FETCH    0x03
-#define T_EVT_C_BAD_STE      0x04
-#define T_EVT_C_BAD_CD       0x0a
+#define T_EVT_C_BAD_STE	     0x04
+#define T_EVT_C_BAD_CD	     0x0a
 #define T_EVT_F_WALK_EABT    0x0b
 #define T_EVT_F_TRANSLATION  0x10
 #define T_EVT_F_ADDR_SIZE    0x11
-#define T_EVT_F_ACCESS       0x12
+#define T_EVT_F_ACCESS	     0x12
 #define T_EVT_F_PERMISSION   0x13
 
 /* VMSAv8-64 descriptors. */
@@ -134,8 +134,8 @@
 #define T_PTE_NG     BIT_ULL(11)
 #define T_S2_READ    BIT_ULL(6)
 #define T_S2_WRITE   BIT_ULL(7)
-#define T_S1_RW      (T_PTE_AF | T_PTE_AP_EL0 | T_PTE_NG | (3ULL << 8))
-#define T_S2_RW      (T_PTE_AF | T_S2_READ | T_S2_WRITE | (3ULL << 8))
+#define T_S1_RW	     (T_PTE_AF | T_PTE_AP_EL0 | T_PTE_NG | (3ULL << 8))
+#define T_S2_RW	     (T_PTE_AF | T_S2_READ | T_S2_WRITE | (3ULL << 8))
 
 #define T_MMIO_BASE 0x2b400000ULL
 #define T_MAX_PAGES 256
@@ -290,15 +290,15 @@ static inline void tdrv_ste(struct tdrv *t, u32 sid, const u64 w[4])
 static inline ih_pa_t tdrv_s1_setup(struct tdrv *t, u32 sid, u16 asid, ih_pa_t root)
 {
 	ih_pa_t cd = tdrv_page(t, 4096);
-	u64 ste[4] = { 0 };
+	u64 ste[4] = {0};
 
 	/* T0SZ 25: 39-bit input, 4K granule, 48-bit IPS, TTB1 walks disabled. */
 	ih_pm_store64(t->w, cd + 8, root & T_CD1_TTB0);
 	ih_pm_store64(t->w, cd + 24, 0x0000000000ff04ffULL);
 	ih_pm_store64(t->w, cd,
-		      FIELD_PREP(T_CD0_T0SZ, 25) | FIELD_PREP(T_CD0_TG0, 0) | T_CD0_EPD1 |
-			      T_CD0_V | FIELD_PREP(T_CD0_IPS, 5) | T_CD0_AA64 | T_CD0_R | T_CD0_A |
-			      FIELD_PREP(T_CD0_ASID, asid));
+		      FIELD_PREP(T_CD0_T0SZ, 25) | FIELD_PREP(T_CD0_TG0, 0) | T_CD0_EPD1 | T_CD0_V |
+			  FIELD_PREP(T_CD0_IPS, 5) | T_CD0_AA64 | T_CD0_R | T_CD0_A |
+			  FIELD_PREP(T_CD0_ASID, asid));
 	ste[0] = T_STE0_V | FIELD_PREP(T_STE0_CFG, 5) | (cd & T_STE0_S1CTXPTR);
 	tdrv_ste(t, sid, ste);
 	return cd;

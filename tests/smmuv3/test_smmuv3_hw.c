@@ -154,13 +154,12 @@ Test(smmuv3_hw, range_tlbi_covers_num_scale_pages)
 		tdrv_map(&t, root, IOVA + i * 0x1000ULL, tdrv_page(&t, 4096), 3, T_S1_RW);
 	tdrv_s1_setup(&t, SID, ASID, root);
 	for (int i = 0; i < 4; i++)
-		cr_assert_eq(ih_smmuv3_hw_translate(t.hw, SID, false, 0, IOVA + i * 0x1000ULL,
-						    false, &pa),
-			     0);
+		cr_assert_eq(
+		    ih_smmuv3_hw_translate(t.hw, SID, false, 0, IOVA + i * 0x1000ULL, false, &pa),
+		    0);
 	cr_expect_eq(ih_smmuv3_hw_tlb_covers(t.hw, IOVA, 0x4000), 4);
 	/* NUM 2, SCALE 0, TG 4K: (2 + 1) * 2^0 pages from IOVA + 0x1000. */
-	tdrv_cmd(&t,
-		 T_CMD_TLBI_NH_VA | FIELD_PREP(T_CMD0_ASID, ASID) | FIELD_PREP(T_CMD0_NUM, 2),
+	tdrv_cmd(&t, T_CMD_TLBI_NH_VA | FIELD_PREP(T_CMD0_ASID, ASID) | FIELD_PREP(T_CMD0_NUM, 2),
 		 (IOVA + 0x1000) | FIELD_PREP(T_CMD1_TG, 1));
 	cr_assert(tdrv_sync(&t));
 	cr_expect_eq(ih_smmuv3_hw_tlb_covers(t.hw, IOVA, 0x1000), 1);
@@ -170,7 +169,7 @@ Test(smmuv3_hw, range_tlbi_covers_num_scale_pages)
 Test(smmuv3_hw, missing_cfgi_keeps_the_old_ste)
 {
 	ih_pa_t pa = 0, data;
-	u64 abort_ste[4] = { T_STE0_V, 0, 0, 0 };
+	u64 abort_ste[4] = {T_STE0_V, 0, 0, 0};
 
 	tdrv_enable(&t, 6, 4);
 	data = s1_basic(NULL, T_S1_RW);
@@ -245,9 +244,9 @@ Test(smmuv3_hw, event_queue_overflow_sets_ovflg)
 	tdrv_enable(&t, 6, 1); /* two entries */
 	s1_basic(NULL, T_S1_RW);
 	for (int i = 0; i < 3; i++)
-		cr_expect_eq(ih_smmuv3_hw_translate(t.hw, SID, false, 0, 0x1000ULL * (i + 1), false,
-						    &pa),
-			     -EFAULT);
+		cr_expect_eq(
+		    ih_smmuv3_hw_translate(t.hw, SID, false, 0, 0x1000ULL * (i + 1), false, &pa),
+		    -EFAULT);
 	prod = tdrv_rd(&t, T_EVTQ_PROD);
 	cr_expect_eq(prod & 3, 2, "full: index 0, wrap 1");
 	cr_expect_eq(prod & T_EVTQ_OVFLG, T_EVTQ_OVFLG);
@@ -305,7 +304,7 @@ Test(smmuv3_hw, stage2_translate_and_s2_ipa_invalidation)
 {
 	ih_pa_t root = tdrv_page(&t, 4096), data = tdrv_page(&t, 4096), pa = 0;
 	const u64 ipa = 0x7000000ULL;
-	u64 ste[4] = { 0 }, rec[4];
+	u64 ste[4] = {0}, rec[4];
 
 	tdrv_enable(&t, 6, 4);
 	tdrv_map(&t, root, ipa, data, 3, T_PTE_AF | T_S2_READ);
@@ -359,7 +358,7 @@ Test(smmuv3_hw, block_mapping_and_access_flag_fault)
 Test(smmuv3_hw, bad_structures_give_architected_events)
 {
 	ih_pa_t pa, root = tdrv_page(&t, 4096);
-	u64 rec[4], bad[4] = { 0 };
+	u64 rec[4], bad[4] = {0};
 
 	tdrv_enable(&t, 6, 4);
 	/* STE.V == 0 */
@@ -415,9 +414,9 @@ Test(smmuv3_hw, lru_eviction_drops_the_oldest_entry)
 		tdrv_map(&t, root, IOVA + i * 0x1000ULL, tdrv_page(&t, 4096), 3, T_S1_RW);
 	tdrv_s1_setup(&t, SID, ASID, root);
 	for (int i = 0; i < 3; i++)
-		cr_assert_eq(ih_smmuv3_hw_translate(t.hw, SID, false, 0, IOVA + i * 0x1000ULL,
-						    false, &pa),
-			     0);
+		cr_assert_eq(
+		    ih_smmuv3_hw_translate(t.hw, SID, false, 0, IOVA + i * 0x1000ULL, false, &pa),
+		    0);
 	ih_smmuv3_hw_stats(t.hw, &st);
 	cr_expect_eq(st.tlb_evictions, 1);
 	/* IOVA was least recently used: its entry went, so clearing its PTE is seen at once. */
@@ -456,7 +455,7 @@ Test(smmuv3_hw, nested_walks_stage1_tables_through_stage2)
 {
 	ih_pa_t s1root = tdrv_page(&t, 4096), s2root = tdrv_page(&t, 4096);
 	ih_pa_t data = tdrv_page(&t, 4096), cd, pa = 0, l3, l3slot;
-	u64 ste[4] = { 0 }, rec[4], cd0;
+	u64 ste[4] = {0}, rec[4], cd0;
 
 	tdrv_enable(&t, 6, 4);
 	tdrv_map(&t, s1root, IOVA, data, 3, T_S1_RW);
@@ -464,8 +463,8 @@ Test(smmuv3_hw, nested_walks_stage1_tables_through_stage2)
 	/* Stage 2 maps every IPA stage 1 uses to the same PA (CD, three tables, data). */
 	l3 = tdrv_pte_addr(&t, s1root, IOVA, 3) & ~0xfffULL;
 	{
-		ih_pa_t ident[] = { cd, s1root, tdrv_pte_addr(&t, s1root, IOVA, 2) & ~0xfffULL, l3,
-				    data };
+		ih_pa_t ident[] = {cd, s1root, tdrv_pte_addr(&t, s1root, IOVA, 2) & ~0xfffULL, l3,
+				   data};
 
 		for (unsigned int i = 0; i < ARRAY_SIZE(ident); i++)
 			tdrv_map(&t, s2root, ident[i], ident[i], 3, T_S2_RW);

@@ -51,8 +51,8 @@ Test(smmuv3_hw_concurrent, msi_sync_completion_is_observed_in_memory)
 	msi = tdrv_page(&t, 4096);
 	for (u32 round = 1; round <= 50; round++) {
 		tdrv_cmd(&t, T_CMD_TLBI_NSNH_ALL, 0);
-		tdrv_cmd(&t, T_CMD_SYNC | FIELD_PREP(T_CMD0_CS, 1) |
-				     FIELD_PREP(T_CMD0_MSIDATA, round),
+		tdrv_cmd(&t,
+			 T_CMD_SYNC | FIELD_PREP(T_CMD0_CS, 1) | FIELD_PREP(T_CMD0_MSIDATA, round),
 			 msi & T_CMD1_MSIADDR);
 		do {
 			cr_assert_eq(ih_pm_load32(t.w, msi, &v), 0);
