@@ -138,11 +138,11 @@ static int size_to_level(const struct lpae *d, size_t size)
 
 static u64 prot_to_pte(const struct lpae *d, int prot, unsigned int lvl)
 {
-	u64 pte = LPAE_VALID | LPAE_AF;
+	u64 pte = LPAE_VALID | LPAE_AF | (lvl == 3 ? LPAE_TYPE : 0);
+	/* Only cacheable Normal memory is inner shareable; MMIO wins over CACHE. */
+	bool cacheable = (prot & IH_PROT_CACHE) && !(prot & IH_PROT_MMIO);
 
-	if (lvl == 3)
-		pte |= LPAE_TYPE;
-	pte |= FIELD_PREP(LPAE_SH, (prot & IH_PROT_CACHE) ? LPAE_SH_INNER : LPAE_SH_OUTER);
+	pte |= FIELD_PREP(LPAE_SH, cacheable ? LPAE_SH_INNER : LPAE_SH_OUTER);
 	if (d->s2) {
 		unsigned int memattr = LPAE_S2_MEMATTR_NC;
 
