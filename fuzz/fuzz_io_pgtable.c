@@ -266,8 +266,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		IH_BUG_ON(tlb.all != 1, "free flushed all %lu times", tlb.all);
 		ih_pgtable_shadow_destroy(sh);
 	} else {
-		/* Only an injected failure or a table out of reach may refuse a valid config. */
-		IH_BUG_ON(!ih_fault_injected(w) && !(fmt == IH_RK_IOMMU_V1 && (flags & 0x04)),
+		/*
+		 * Only an injected failure, or simulated memory the format cannot point at
+		 * (tables must sit below 2^oas for LPAE, below 4G for Rockchip v1), may refuse
+		 * a valid configuration.
+		 */
+		unsigned int reach = rk ? (fmt == IH_RK_IOMMU_V1 ? 32 : 40) : cfg.oas;
+		bool out_of_reach = wc.physmem_base + wc.physmem_size > (1ULL << reach);
+
+		IH_BUG_ON(!ih_fault_injected(w) && !out_of_reach,
 			  "alloc refused fmt %d ias %u oas %u sizes 0x%lx", (int)fmt, cfg.ias,
 			  cfg.oas, cfg.pgsize_bitmap);
 	}

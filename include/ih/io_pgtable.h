@@ -144,9 +144,10 @@ struct ih_iommu_flush_ops {
  *                 the block sizes of that granule that its levels can hold
  *                 (4K: 4K|2M|1G, 16K: 16K|32M, 64K: 64K|512M). Rockchip keeps
  *                 4K..4M (0x007ff000), every size mapped as 4K entries.
- * @ias: input (IOVA) address bits. LPAE: 25..48. Rockchip: 0 or 1..32 (0 means 32).
- * @oas: output address bits. LPAE: 32, 36, 40, 42, 44 or 48 (the PARange values).
- *       Rockchip: 0 means 32 (v1) or 40 (v2); a smaller value narrows the range.
+ * @ias: input (IOVA) address bits. LPAE: 25..48. Rockchip: 22..32, 0 means 32.
+ * @oas: output address bits. LPAE: 32, 36, 40, 42, 44 or 48 (the PARange values); table
+ *       pages must also lie below 2^oas. Rockchip: 22..32 (v1) or 22..40 (v2), 0 means
+ *       the maximum; table pages must lie below 4G (v1) or 1T (v2).
  * @coherent_walk: the walker snoops CPU caches: selects cacheable, inner-shareable walks.
  * @tlb: the flush ops; NULL for none.
  * @arm_lpae_s1_cfg: stage 1 outputs.
@@ -300,7 +301,10 @@ struct ih_pgtable_shadow;
 /**
  * ih_pgtable_shadow_create() - a shadow for tables of @fmt configured like @cfg (use the
  * cfg after ih_io_pgtable_alloc() filled it in). Allocation site "io_pgtable:shadow".
- * Return: 0, -EINVAL for a bad @fmt, or -ENOMEM.
+ *
+ * A shadow is not locked: one thread uses it, as the fuzzer and tests do.
+ *
+ * Context: any thread. Return: 0, -EINVAL for a bad @fmt or @cfg, or -ENOMEM.
  */
 int ih_pgtable_shadow_create(struct ih_world *w, enum ih_io_pgtable_fmt fmt,
 			     const struct ih_io_pgtable_cfg *cfg, struct ih_pgtable_shadow **out);
