@@ -20,7 +20,7 @@ struct fz_in {
 
 static inline struct fz_in fz_init(const uint8_t *data, size_t size)
 {
-	return (struct fz_in){ .p = data, .n = size };
+	return (struct fz_in){.p = data, .n = size};
 }
 
 static inline bool fz_empty(const struct fz_in *f)

@@ -69,15 +69,15 @@ static void fz_add_page(struct ih_iommu_iotlb_gather *gather, u64 iova, size_t g
 }
 
 static const struct ih_iommu_flush_ops fz_tlb_ops = {
-	.tlb_flush_all = fz_flush_all,
-	.tlb_flush_walk = fz_flush_walk,
-	.tlb_add_page = fz_add_page,
+    .tlb_flush_all = fz_flush_all,
+    .tlb_flush_walk = fz_flush_walk,
+    .tlb_add_page = fz_add_page,
 };
 
-static const char *const lpae_sites[] = { NULL, "io_pgtable:lpae-table", "io_pgtable:lpae-pgd",
-					  "io_pgtable:lpae" };
-static const char *const rk_sites[] = { NULL, "io_pgtable:rk-pt", "io_pgtable:rk-dt",
-					"io_pgtable:rk" };
+static const char *const lpae_sites[] = {NULL, "io_pgtable:lpae-table", "io_pgtable:lpae-pgd",
+					 "io_pgtable:lpae"};
+static const char *const rk_sites[] = {NULL, "io_pgtable:rk-pt", "io_pgtable:rk-dt",
+				       "io_pgtable:rk"};
 
 static size_t nth_size(unsigned long bitmap, unsigned int k)
 {
@@ -132,10 +132,18 @@ static void run_ops(struct ih_world *w, struct fz_in *in, struct ih_io_pgtable_o
 		size_t count;
 
 		switch (region) {
-		case 0: iova = 0; break;
-		case 1: iova = ias_top / 2; break;
-		case 2: iova = top_base; break;
-		default: iova = (u64)fz_u32(in) << 16; break;
+		case 0:
+			iova = 0;
+			break;
+		case 1:
+			iova = ias_top / 2;
+			break;
+		case 2:
+			iova = top_base;
+			break;
+		default:
+			iova = (u64)fz_u32(in) << 16;
+			break;
 		}
 		iova += units * minpg;
 		if (!(op & 0x04))
@@ -156,24 +164,27 @@ static void run_ops(struct ih_world *w, struct fz_in *in, struct ih_io_pgtable_o
 			if (!(op & 0x10))
 				prot &= IH_PROT_ALL;
 			ret = ops->map_pages(ops, iova, pa, pgsize, count, prot, &mapped);
-			IH_BUG_ON(mapped % pgsize || mapped > count * pgsize,
-				  "op %u: mapped 0x%zx", i, mapped);
+			IH_BUG_ON(mapped % pgsize || mapped > count * pgsize, "op %u: mapped 0x%zx",
+				  i, mapped);
 			if (ret == -ENOMEM) {
 				/* Injected (or the arena ran out): what was mapped stays mapped. */
-				sret = mapped ? ih_pgtable_shadow_map(sh, iova, pa, pgsize,
-								      mapped / pgsize, prot,
-								      &smapped)
-					      : 0;
-				IH_BUG_ON(sret, "op %u: partial map of 0x%zx does not fit the shadow "
-					  "(%d)", i, mapped, sret);
+				sret = mapped
+					   ? ih_pgtable_shadow_map(sh, iova, pa, pgsize,
+								   mapped / pgsize, prot, &smapped)
+					   : 0;
+				IH_BUG_ON(sret,
+					  "op %u: partial map of 0x%zx does not fit the shadow "
+					  "(%d)",
+					  i, mapped, sret);
 			} else {
 				sret = ih_pgtable_shadow_map(sh, iova, pa, pgsize, count, prot,
 							     &smapped);
-				IH_BUG_ON(ret != sret || mapped != smapped,
-					  "op %u: map(0x%llx, 0x%llx, 0x%zx x %zu, 0x%x) = %d/0x%zx, "
-					  "shadow %d/0x%zx", i, (unsigned long long)iova,
-					  (unsigned long long)pa, pgsize, count, prot, ret, mapped,
-					  sret, smapped);
+				IH_BUG_ON(
+				    ret != sret || mapped != smapped,
+				    "op %u: map(0x%llx, 0x%llx, 0x%zx x %zu, 0x%x) = %d/0x%zx, "
+				    "shadow %d/0x%zx",
+				    i, (unsigned long long)iova, (unsigned long long)pa, pgsize,
+				    count, prot, ret, mapped, sret, smapped);
 			}
 		} else if (kind == 1) {
 			struct ih_iommu_iotlb_gather g;
@@ -186,9 +197,11 @@ static void run_ops(struct ih_world *w, struct fz_in *in, struct ih_io_pgtable_o
 			lazy = g.queued || (quirks & IH_IO_PGTABLE_QUIRK_NON_STRICT);
 			got = ops->unmap_pages(ops, iova, pgsize, count, &g);
 			want = ih_pgtable_shadow_unmap(sh, iova, pgsize, count);
-			IH_BUG_ON(got != want, "op %u: unmap(0x%llx, 0x%zx x %zu) = 0x%zx, shadow 0x%zx",
-				  i, (unsigned long long)iova, pgsize, count, got, want);
-			IH_BUG_ON(lazy && tlb->add_page != adds, "op %u: lazy unmap added pages", i);
+			IH_BUG_ON(got != want,
+				  "op %u: unmap(0x%llx, 0x%zx x %zu) = 0x%zx, shadow 0x%zx", i,
+				  (unsigned long long)iova, pgsize, count, got, want);
+			IH_BUG_ON(lazy && tlb->add_page != adds, "op %u: lazy unmap added pages",
+				  i);
 			/* Whatever was gathered lies inside what was unmapped. */
 			IH_BUG_ON(g.start <= g.end && (g.start < iova || g.end >= iova + got),
 				  "op %u: gather [0x%llx, 0x%llx] outside [0x%llx, +0x%zx)", i,
@@ -199,7 +212,8 @@ static void run_ops(struct ih_world *w, struct fz_in *in, struct ih_io_pgtable_o
 			ih_pa_t got = ops->iova_to_phys(ops, x);
 			ih_pa_t want = ih_pgtable_shadow_iova_to_phys(sh, x);
 
-			IH_BUG_ON(got != want, "op %u: iova_to_phys(0x%llx) = 0x%llx, shadow 0x%llx", i,
+			IH_BUG_ON(got != want,
+				  "op %u: iova_to_phys(0x%llx) = 0x%llx, shadow 0x%llx", i,
 				  (unsigned long long)x, (unsigned long long)got,
 				  (unsigned long long)want);
 		} else {
@@ -215,9 +229,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned int oas_bits[] = { 32, 36, 40, 42, 44, 48 };
+	static const unsigned int oas_bits[] = {32, 36, 40, 42, 44, 48};
 	static const unsigned long granules[] = {
-		SZ_4K | SZ_2M | SZ_1G, SZ_16K | SZ_32M, SZ_64K | SZ_512M,
+	    SZ_4K | SZ_2M | SZ_1G,
+	    SZ_16K | SZ_32M,
+	    SZ_64K | SZ_512M,
 	};
 	struct fz_in in = fz_init(data, size);
 	enum ih_io_pgtable_fmt fmt = (enum ih_io_pgtable_fmt)(fz_u8(&in) % 4);
@@ -229,7 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ih_io_pgtable_cfg cfg;
 	struct ih_io_pgtable_ops *ops;
 	struct ih_pgtable_shadow *sh;
-	struct fz_tlb tlb = { 0 };
+	struct fz_tlb tlb = {0};
 	struct ih_world *w;
 	size_t leaked;
 

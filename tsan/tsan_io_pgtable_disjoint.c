@@ -18,7 +18,7 @@
 #include <ih/world.h>
 
 #define WORKERS 2
-#define ROUNDS  3000
+#define ROUNDS	3000
 
 struct ctx {
 	struct ih_io_pgtable_ops *ops;
@@ -62,22 +62,22 @@ static void *work(void *arg)
 
 static int run(struct ih_world *w, enum ih_io_pgtable_fmt fmt)
 {
-	struct ih_io_pgtable_cfg cfg = { .pgsize_bitmap = SZ_4K | SZ_2M, .ias = 48, .oas = 48 };
+	struct ih_io_pgtable_cfg cfg = {.pgsize_bitmap = SZ_4K | SZ_2M, .ias = 48, .oas = 48};
 	struct ih_pgtable_shadow *sh;
 	struct worker wk[WORKERS];
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	char msg[256];
 	int ret = 0;
 
 	if (fmt == IH_RK_IOMMU_V2)
-		cfg = (struct ih_io_pgtable_cfg){ .pgsize_bitmap = SZ_4K };
+		cfg = (struct ih_io_pgtable_cfg){.pgsize_bitmap = SZ_4K};
 	c.ops = ih_io_pgtable_alloc(w, fmt, &cfg, NULL);
 	if (!c.ops || ih_pgtable_shadow_create(w, fmt, &cfg, &sh)) {
 		fprintf(stderr, "tsan_io_pgtable_disjoint: setup failed\n");
 		return 1;
 	}
 	for (unsigned int i = 0; i < WORKERS; i++) {
-		wk[i] = (struct worker){ .c = &c, .id = i };
+		wk[i] = (struct worker){.c = &c, .id = i};
 		if (pthread_create(&wk[i].tid, NULL, work, &wk[i]))
 			return 1;
 	}

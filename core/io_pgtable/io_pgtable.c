@@ -56,8 +56,7 @@ void ih_iop_fini(struct ih_io_pgtable *iop)
 	pthread_mutex_destroy(&iop->lock);
 }
 
-ih_pa_t ih_iop_table_alloc(struct ih_io_pgtable *iop, size_t size, size_t align,
-			   const char *site)
+ih_pa_t ih_iop_table_alloc(struct ih_io_pgtable *iop, size_t size, size_t align, const char *site)
 {
 	ih_pa_t pa = ih_pm_alloc(iop->w, size, align, site);
 
@@ -85,8 +84,8 @@ bool ih_iop_unmap_is_lazy(struct ih_io_pgtable *iop, const struct ih_iommu_iotlb
 	return gather->queued || (READ_ONCE(iop->cfg.quirks) & IH_IO_PGTABLE_QUIRK_NON_STRICT);
 }
 
-void ih_iop_leaf_removed(struct ih_io_pgtable *iop, struct ih_iommu_iotlb_gather *gather,
-			 bool lazy, u64 iova, size_t size)
+void ih_iop_leaf_removed(struct ih_io_pgtable *iop, struct ih_iommu_iotlb_gather *gather, bool lazy,
+			 u64 iova, size_t size)
 {
 	const struct ih_iommu_flush_ops *tlb = iop->cfg.tlb;
 

@@ -45,13 +45,12 @@ struct ih_io_pgtable *ih_rk_alloc(struct ih_world *w, enum ih_io_pgtable_fmt fmt
 int ih_iop_init(struct ih_io_pgtable *iop, struct ih_world *w, enum ih_io_pgtable_fmt fmt,
 		const struct ih_io_pgtable_cfg *cfg, void *cookie);
 void ih_iop_fini(struct ih_io_pgtable *iop);
-ih_pa_t ih_iop_table_alloc(struct ih_io_pgtable *iop, size_t size, size_t align,
-			   const char *site);
+ih_pa_t ih_iop_table_alloc(struct ih_io_pgtable *iop, size_t size, size_t align, const char *site);
 void ih_iop_table_free(struct ih_io_pgtable *iop, ih_pa_t pa, size_t size);
 void ih_iop_flush_walk(struct ih_io_pgtable *iop, u64 iova, size_t size, size_t granule);
 /* A leaf at [iova, iova + size) was cleared: tlb_add_page when strict, else widen @gather. */
-void ih_iop_leaf_removed(struct ih_io_pgtable *iop, struct ih_iommu_iotlb_gather *gather,
-			 bool lazy, u64 iova, size_t size);
+void ih_iop_leaf_removed(struct ih_io_pgtable *iop, struct ih_iommu_iotlb_gather *gather, bool lazy,
+			 u64 iova, size_t size);
 /* One snapshot of the strictness of an unmap call: the quirk or gather->queued. */
 bool ih_iop_unmap_is_lazy(struct ih_io_pgtable *iop, const struct ih_iommu_iotlb_gather *gather);
 

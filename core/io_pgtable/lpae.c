@@ -25,36 +25,36 @@
  */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "descriptors are stored natively");
 
-#define LPAE_VALID          BIT_ULL(0)
-#define LPAE_TYPE           BIT_ULL(1) /* table (levels 0-2) or page (level 3) */
-#define LPAE_ATTRINDX       GENMASK_ULL(4, 2)
-#define LPAE_S2_MEMATTR     GENMASK_ULL(5, 2)
-#define LPAE_AP_UNPRIV      BIT_ULL(6) /* AP[1] */
-#define LPAE_AP_RDONLY      BIT_ULL(7) /* AP[2] */
-#define LPAE_S2AP_R         BIT_ULL(6)
-#define LPAE_S2AP_W         BIT_ULL(7)
-#define LPAE_SH             GENMASK_ULL(9, 8)
-#define LPAE_AF             BIT_ULL(10)
-#define LPAE_PXN            BIT_ULL(53)
-#define LPAE_UXN            BIT_ULL(54) /* stage 2: XN[1] */
-#define LPAE_OA_TOP         47
-#define LPAE_SH_OUTER       2
-#define LPAE_SH_INNER       3
+#define LPAE_VALID	    BIT_ULL(0)
+#define LPAE_TYPE	    BIT_ULL(1) /* table (levels 0-2) or page (level 3) */
+#define LPAE_ATTRINDX	    GENMASK_ULL(4, 2)
+#define LPAE_S2_MEMATTR	    GENMASK_ULL(5, 2)
+#define LPAE_AP_UNPRIV	    BIT_ULL(6) /* AP[1] */
+#define LPAE_AP_RDONLY	    BIT_ULL(7) /* AP[2] */
+#define LPAE_S2AP_R	    BIT_ULL(6)
+#define LPAE_S2AP_W	    BIT_ULL(7)
+#define LPAE_SH		    GENMASK_ULL(9, 8)
+#define LPAE_AF		    BIT_ULL(10)
+#define LPAE_PXN	    BIT_ULL(53)
+#define LPAE_UXN	    BIT_ULL(54) /* stage 2: XN[1] */
+#define LPAE_OA_TOP	    47
+#define LPAE_SH_OUTER	    2
+#define LPAE_SH_INNER	    3
 #define LPAE_S2_MEMATTR_NC  0x5 /* Normal, outer NC, inner NC */
 #define LPAE_S2_MEMATTR_WB  0xf /* Normal, outer WB, inner WB */
 #define LPAE_S2_MEMATTR_DEV 0x1 /* Device-nGnRE */
-#define LPAE_MAX_LEVELS     4
+#define LPAE_MAX_LEVELS	    4
 /* Arm ARM D8.2: at most 16 tables may be concatenated at the stage 2 start level. */
-#define LPAE_S2_MAX_CONCAT  16
+#define LPAE_S2_MAX_CONCAT 16
 
 struct lpae {
 	struct ih_io_pgtable iop;
 	bool s2;
-	unsigned int pg_shift;    /* log2 of the granule */
-	unsigned int bpl;         /* index bits per full level: pg_shift - 3 */
+	unsigned int pg_shift;	  /* log2 of the granule */
+	unsigned int bpl;	  /* index bits per full level: pg_shift - 3 */
 	unsigned int start_level; /* 0..3 */
-	unsigned int pgd_bits;    /* index bits of the start level (concatenation included) */
-	size_t pgd_alloc;         /* bytes allocated for the start level */
+	unsigned int pgd_bits;	  /* index bits of the start level (concatenation included) */
+	size_t pgd_alloc;	  /* bytes allocated for the start level */
 	ih_pa_t pgd;
 };
 
@@ -340,8 +340,7 @@ static int lpae_map_pages(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t paddr
 	if (mapped)
 		*mapped = 0;
 	if (!prot_ok(prot) || !IH_IS_POW2(pgsize) || !(pgsize & cfg->pgsize_bitmap) ||
-	    pgcount == 0 || !IH_IS_ALIGNED(iova, (u64)pgsize) ||
-	    !IH_IS_ALIGNED(paddr, (u64)pgsize))
+	    pgcount == 0 || !IH_IS_ALIGNED(iova, (u64)pgsize) || !IH_IS_ALIGNED(paddr, (u64)pgsize))
 		return -EINVAL;
 	if (!ih_iop_range_fits(iova, pgsize, pgcount, cfg->ias) ||
 	    !ih_iop_range_fits(paddr, pgsize, pgcount, cfg->oas))
@@ -374,7 +373,8 @@ static size_t lpae_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t p
 	if (IH_WARN_ON(d->iop.w, !gather, "unmap_pages without a gather"))
 		return 0;
 	if (!IH_IS_POW2(pgsize) || !(pgsize & cfg->pgsize_bitmap) || pgcount == 0 ||
-	    !IH_IS_ALIGNED(iova, (u64)pgsize) || !ih_iop_range_fits(iova, pgsize, pgcount, cfg->ias))
+	    !IH_IS_ALIGNED(iova, (u64)pgsize) ||
+	    !ih_iop_range_fits(iova, pgsize, pgcount, cfg->ias))
 		return 0;
 	target = size_to_level(d, pgsize);
 	IH_BUG_ON(target < 0, "lpae: size 0x%zx in the bitmap has no level", pgsize);
@@ -383,8 +383,8 @@ static size_t lpae_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t p
 
 	pthread_mutex_lock(&d->iop.lock);
 	for (size_t i = 0; i < pgcount; i++) {
-		size_t n = unmap_one(d, iova + i * pgsize, pgsize, (unsigned int)target, gather,
-				     lazy);
+		size_t n =
+		    unmap_one(d, iova + i * pgsize, pgsize, (unsigned int)target, gather, lazy);
 
 		if (!n)
 			break;
@@ -408,7 +408,8 @@ static ih_pa_t lpae_iova_to_phys(struct ih_io_pgtable_ops *ops, u64 iova)
 		if (!pte)
 			break;
 		if (!pte_is_table(pte, lvl)) {
-			pa = pte_leaf_pa(d, pte, lvl) | (iova & GENMASK_ULL(lvl_shift(d, lvl) - 1, 0));
+			pa = pte_leaf_pa(d, pte, lvl) |
+			     (iova & GENMASK_ULL(lvl_shift(d, lvl) - 1, 0));
 			break;
 		}
 		table = pte_table_pa(d, pte);
@@ -429,7 +430,7 @@ static void lpae_destroy(struct ih_io_pgtable *iop)
 /* PARange / IPS / PS encoding, Arm ARM D19 ID_AA64MMFR0_EL1.PARange. */
 static int oas_to_ps(unsigned int oas)
 {
-	static const unsigned int bits[] = { 32, 36, 40, 42, 44, 48 };
+	static const unsigned int bits[] = {32, 36, 40, 42, 44, 48};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(bits); i++)
 		if (bits[i] == oas)
@@ -529,15 +530,15 @@ struct ih_io_pgtable *ih_lpae_alloc(struct ih_world *w, enum ih_io_pgtable_fmt f
 		cfg->arm_lpae_s1_cfg.tcr.sh0 = cfg->coherent_walk ? LPAE_SH_INNER : LPAE_SH_OUTER;
 		cfg->arm_lpae_s1_cfg.tcr.ips = (u8)ps;
 		cfg->arm_lpae_s1_cfg.mair =
-			((u64)IH_LPAE_MAIR_ATTR_NC << (8 * IH_LPAE_MAIR_IDX_NC)) |
-			((u64)IH_LPAE_MAIR_ATTR_CACHE << (8 * IH_LPAE_MAIR_IDX_CACHE)) |
-			((u64)IH_LPAE_MAIR_ATTR_DEV << (8 * IH_LPAE_MAIR_IDX_DEV));
+		    ((u64)IH_LPAE_MAIR_ATTR_NC << (8 * IH_LPAE_MAIR_IDX_NC)) |
+		    ((u64)IH_LPAE_MAIR_ATTR_CACHE << (8 * IH_LPAE_MAIR_IDX_CACHE)) |
+		    ((u64)IH_LPAE_MAIR_ATTR_DEV << (8 * IH_LPAE_MAIR_IDX_DEV));
 	}
 	d->iop.cfg = *cfg;
 	d->iop.ops = (struct ih_io_pgtable_ops){
-		.map_pages = lpae_map_pages,
-		.unmap_pages = lpae_unmap_pages,
-		.iova_to_phys = lpae_iova_to_phys,
+	    .map_pages = lpae_map_pages,
+	    .unmap_pages = lpae_unmap_pages,
+	    .iova_to_phys = lpae_iova_to_phys,
 	};
 	d->iop.destroy = lpae_destroy;
 	return &d->iop;

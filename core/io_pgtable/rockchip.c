@@ -29,17 +29,17 @@
  * the 2023 "fix directory table address encoding" change established by testing; the
  * earlier v2 PTE bits 2/1 were swapped, fixed in 2022). Unmapped entries are written as 0.
  */
-#define RK_ENTRIES      1024
-#define RK_TABLE_SIZE   (RK_ENTRIES * sizeof(u32))
-#define RK_DTE_SPAN     (1ULL << 22)
-#define RK_PAGE         SZ_4K
-#define RK_VALID        BIT(0)
-#define RK_PTE_READ     BIT(1)
-#define RK_PTE_WRITE    BIT(2)
-#define RK_ADDR_LO      GENMASK(31, 12)
-#define RK_V2_ADDR_HI1  GENMASK(11, 8) /* PA[35:32] */
-#define RK_V2_ADDR_HI2  GENMASK(7, 4)  /* PA[39:36] */
-#define RK_PGSIZES      0x007ff000UL   /* 4K..4M, all mapped with 4K entries */
+#define RK_ENTRIES     1024
+#define RK_TABLE_SIZE  (RK_ENTRIES * sizeof(u32))
+#define RK_DTE_SPAN    (1ULL << 22)
+#define RK_PAGE	       SZ_4K
+#define RK_VALID       BIT(0)
+#define RK_PTE_READ    BIT(1)
+#define RK_PTE_WRITE   BIT(2)
+#define RK_ADDR_LO     GENMASK(31, 12)
+#define RK_V2_ADDR_HI1 GENMASK(11, 8) /* PA[35:32] */
+#define RK_V2_ADDR_HI2 GENMASK(7, 4)  /* PA[39:36] */
+#define RK_PGSIZES     0x007ff000UL   /* 4K..4M, all mapped with 4K entries */
 
 struct rk {
 	struct ih_io_pgtable iop;
@@ -197,8 +197,8 @@ static int rk_map_pages(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t paddr, 
 	return ret;
 }
 
-static size_t rk_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t pgsize,
-			     size_t pgcount, struct ih_iommu_iotlb_gather *gather)
+static size_t rk_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t pgsize, size_t pgcount,
+			     struct ih_iommu_iotlb_gather *gather)
 {
 	struct rk *d = rk_of(ops);
 	const struct ih_io_pgtable_cfg *cfg = &d->iop.cfg;
@@ -211,7 +211,8 @@ static size_t rk_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t pgs
 	if (IH_WARN_ON(d->iop.w, !gather, "unmap_pages without a gather"))
 		return 0;
 	if (!IH_IS_POW2(pgsize) || !(pgsize & cfg->pgsize_bitmap) || pgcount == 0 ||
-	    !IH_IS_ALIGNED(iova, (u64)pgsize) || !ih_iop_range_fits(iova, pgsize, pgcount, cfg->ias))
+	    !IH_IS_ALIGNED(iova, (u64)pgsize) ||
+	    !ih_iop_range_fits(iova, pgsize, pgcount, cfg->ias))
 		return 0;
 	total = (u64)pgsize * pgcount;
 	lazy = ih_iop_unmap_is_lazy(&d->iop, gather);
@@ -310,9 +311,9 @@ struct ih_io_pgtable *ih_rk_alloc(struct ih_world *w, enum ih_io_pgtable_fmt fmt
 	cfg->rk_cfg.dte_addr_reg = rk_pack(d, d->dt);
 	d->iop.cfg = *cfg;
 	d->iop.ops = (struct ih_io_pgtable_ops){
-		.map_pages = rk_map_pages,
-		.unmap_pages = rk_unmap_pages,
-		.iova_to_phys = rk_iova_to_phys,
+	    .map_pages = rk_map_pages,
+	    .unmap_pages = rk_unmap_pages,
+	    .iova_to_phys = rk_iova_to_phys,
 	};
 	d->iop.destroy = rk_destroy;
 	return &d->iop;

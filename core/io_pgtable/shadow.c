@@ -129,7 +129,7 @@ static int insert(struct ih_pgtable_shadow *sh, u64 iova, u64 size, ih_pa_t pa, 
 		sh->cap = cap;
 	}
 	memmove(&sh->v[i + 1], &sh->v[i], (sh->n - i) * sizeof(*sh->v));
-	sh->v[i] = (struct sh_leaf){ .iova = iova, .size = size, .pa = pa, .prot = prot };
+	sh->v[i] = (struct sh_leaf){.iova = iova, .size = size, .pa = pa, .prot = prot};
 	sh->n++;
 	return 0;
 }
@@ -285,19 +285,19 @@ static void leaf(struct walk *wk, u64 iova, u64 size, ih_pa_t pa, int prot)
 }
 
 /* VMSAv8-64 fields (Arm ARM D8.3), the checker's own copy. */
-#define D_VALID      BIT_ULL(0)
-#define D_TABLE      BIT_ULL(1)
-#define D_LO_ATTR    GENMASK_ULL(11, 2)
-#define D_ATTRINDX   GENMASK_ULL(4, 2)
-#define D_NS         BIT_ULL(5)
-#define D_MEMATTR    GENMASK_ULL(5, 2)
-#define D_AP1        BIT_ULL(6)
-#define D_AP2        BIT_ULL(7)
-#define D_SH         GENMASK_ULL(9, 8)
-#define D_AF         BIT_ULL(10)
-#define D_NG         BIT_ULL(11)
-#define D_PXN        BIT_ULL(53)
-#define D_UXN        BIT_ULL(54)
+#define D_VALID	   BIT_ULL(0)
+#define D_TABLE	   BIT_ULL(1)
+#define D_LO_ATTR  GENMASK_ULL(11, 2)
+#define D_ATTRINDX GENMASK_ULL(4, 2)
+#define D_NS	   BIT_ULL(5)
+#define D_MEMATTR  GENMASK_ULL(5, 2)
+#define D_AP1	   BIT_ULL(6)
+#define D_AP2	   BIT_ULL(7)
+#define D_SH	   GENMASK_ULL(9, 8)
+#define D_AF	   BIT_ULL(10)
+#define D_NG	   BIT_ULL(11)
+#define D_PXN	   BIT_ULL(53)
+#define D_UXN	   BIT_ULL(54)
 
 static unsigned int lpae_shift(const struct walk *wk, unsigned int lvl)
 {
@@ -319,9 +319,14 @@ static int lpae_leaf_prot(struct walk *wk, u64 d, u64 iova, unsigned int lvl)
 			    lvl);
 	if (wk->fmt == IH_ARM_64_LPAE_S1) {
 		switch (FIELD_GET(D_ATTRINDX, d)) {
-		case 0: break;
-		case 1: prot |= IH_PROT_CACHE; break;
-		case 2: prot |= IH_PROT_MMIO; break;
+		case 0:
+			break;
+		case 1:
+			prot |= IH_PROT_CACHE;
+			break;
+		case 2:
+			prot |= IH_PROT_MMIO;
+			break;
 		default:
 			return fail(wk, -EINVAL, "iova 0x%llx level %u: AttrIndx %u unused",
 				    (unsigned long long)iova, lvl,
@@ -342,9 +347,14 @@ static int lpae_leaf_prot(struct walk *wk, u64 d, u64 iova, unsigned int lvl)
 			prot |= IH_PROT_NOEXEC;
 	} else {
 		switch (FIELD_GET(D_MEMATTR, d)) {
-		case 0x5: break;
-		case 0xf: prot |= IH_PROT_CACHE; break;
-		case 0x1: prot |= IH_PROT_MMIO; break;
+		case 0x5:
+			break;
+		case 0xf:
+			prot |= IH_PROT_CACHE;
+			break;
+		case 0x1:
+			prot |= IH_PROT_MMIO;
+			break;
 		default:
 			return fail(wk, -EINVAL, "iova 0x%llx level %u: MemAttr 0x%x unexpected",
 				    (unsigned long long)iova, lvl,
@@ -389,7 +399,8 @@ static void lpae_walk(struct walk *wk, ih_pa_t table, unsigned int lvl, u64 base
 
 		if (!(d & D_VALID)) {
 			if (d)
-				fail(wk, -EINVAL, "iova 0x%llx level %u: invalid entry 0x%llx not zero",
+				fail(wk, -EINVAL,
+				     "iova 0x%llx level %u: invalid entry 0x%llx not zero",
 				     (unsigned long long)iova, lvl, (unsigned long long)d);
 			continue;
 		}
@@ -398,9 +409,10 @@ static void lpae_walk(struct walk *wk, ih_pa_t table, unsigned int lvl, u64 base
 			u64 next_mask = GENMASK_ULL(47, wk->pg_shift);
 
 			if (d & ~(next_mask | D_VALID | D_TABLE))
-				fail(wk, -EINVAL, "iova 0x%llx level %u: table entry 0x%llx has "
-				     "attribute or reserved bits", (unsigned long long)iova, lvl,
-				     (unsigned long long)d);
+				fail(wk, -EINVAL,
+				     "iova 0x%llx level %u: table entry 0x%llx has "
+				     "attribute or reserved bits",
+				     (unsigned long long)iova, lvl, (unsigned long long)d);
 			else
 				lpae_walk(wk, d & next_mask, lvl + 1, iova, wk->bpl);
 			continue;
@@ -447,7 +459,7 @@ static int tg0_to_shift(unsigned int tg0)
 
 static int ps_to_bits(unsigned int ps)
 {
-	static const unsigned int bits[] = { 32, 36, 40, 42, 44, 48 };
+	static const unsigned int bits[] = {32, 36, 40, 42, 44, 48};
 
 	return ps < ARRAY_SIZE(bits) ? (int)bits[ps] : -1;
 }
@@ -594,12 +606,16 @@ static void rk_check(struct walk *wk, const struct ih_io_pgtable_cfg *cfg)
 	}
 }
 
-int ih_pgtable_check(struct ih_io_pgtable_ops *ops, const struct ih_pgtable_shadow *sh,
-		     char *msg, size_t len)
+int ih_pgtable_check(struct ih_io_pgtable_ops *ops, const struct ih_pgtable_shadow *sh, char *msg,
+		     size_t len)
 {
 	struct ih_io_pgtable *iop = iop_of(ops);
 	struct walk wk = {
-		.w = iop->w, .sh = sh, .fmt = iop->fmt, .msg = msg, .len = len,
+	    .w = iop->w,
+	    .sh = sh,
+	    .fmt = iop->fmt,
+	    .msg = msg,
+	    .len = len,
 	};
 
 	if (msg && len)
@@ -614,9 +630,10 @@ int ih_pgtable_check(struct ih_io_pgtable_ops *ops, const struct ih_pgtable_shad
 		lpae_check(&wk, &iop->cfg);
 	pthread_mutex_unlock(&iop->lock);
 	if (!wk.err && wk.k < sh->n)
-		fail(&wk, -EINVAL, "iova 0x%llx: shadow has pa 0x%llx size 0x%llx prot 0x%x, "
-		     "table has nothing", (unsigned long long)sh->v[wk.k].iova,
-		     (unsigned long long)sh->v[wk.k].pa, (unsigned long long)sh->v[wk.k].size,
-		     sh->v[wk.k].prot);
+		fail(&wk, -EINVAL,
+		     "iova 0x%llx: shadow has pa 0x%llx size 0x%llx prot 0x%x, "
+		     "table has nothing",
+		     (unsigned long long)sh->v[wk.k].iova, (unsigned long long)sh->v[wk.k].pa,
+		     (unsigned long long)sh->v[wk.k].size, sh->v[wk.k].prot);
 	return wk.err;
 }

@@ -65,16 +65,17 @@ enum ih_io_pgtable_fmt {
 #define IH_PROT_NOEXEC BIT(3)
 #define IH_PROT_MMIO   BIT(4)
 #define IH_PROT_PRIV   BIT(5)
-#define IH_PROT_ALL    (IH_PROT_READ | IH_PROT_WRITE | IH_PROT_CACHE | IH_PROT_NOEXEC | \
-			IH_PROT_MMIO | IH_PROT_PRIV)
+#define IH_PROT_ALL                                                                                \
+	(IH_PROT_READ | IH_PROT_WRITE | IH_PROT_CACHE | IH_PROT_NOEXEC | IH_PROT_MMIO |            \
+	 IH_PROT_PRIV)
 
 /* Stage 1 MAIR attribute indices and the MAIR value the table code publishes. */
-#define IH_LPAE_MAIR_IDX_NC    0
-#define IH_LPAE_MAIR_IDX_CACHE 1
-#define IH_LPAE_MAIR_IDX_DEV   2
-#define IH_LPAE_MAIR_ATTR_NC    0x44
+#define IH_LPAE_MAIR_IDX_NC	0
+#define IH_LPAE_MAIR_IDX_CACHE	1
+#define IH_LPAE_MAIR_IDX_DEV	2
+#define IH_LPAE_MAIR_ATTR_NC	0x44
 #define IH_LPAE_MAIR_ATTR_CACHE 0xff
-#define IH_LPAE_MAIR_ATTR_DEV   0x04
+#define IH_LPAE_MAIR_ATTR_DEV	0x04
 
 /*
  * Quirks. NON_STRICT: leaf entries removed by unmap_pages are not passed to tlb_add_page;
@@ -348,7 +349,7 @@ size_t ih_pgtable_shadow_count(const struct ih_pgtable_shadow *sh);
  * Return: 0 when equal; -EINVAL on the first mismatch (@msg says which); -EFAULT when a
  * table pointer leaves simulated memory.
  */
-int ih_pgtable_check(struct ih_io_pgtable_ops *ops, const struct ih_pgtable_shadow *sh,
-		     char *msg, size_t len);
+int ih_pgtable_check(struct ih_io_pgtable_ops *ops, const struct ih_pgtable_shadow *sh, char *msg,
+		     size_t len);
 
 #endif /* IH_IO_PGTABLE_H */

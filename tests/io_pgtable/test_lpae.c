@@ -59,8 +59,8 @@ static ih_pa_t next_table(u64 d, unsigned int pg_shift)
 	return d & GENMASK_ULL(47, pg_shift);
 }
 
-static int map(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t pa, size_t size, size_t n,
-	       int prot, size_t *mapped)
+static int map(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t pa, size_t size, size_t n, int prot,
+	       size_t *mapped)
 {
 	size_t dummy;
 
@@ -79,7 +79,7 @@ Test(io_pgtable_lpae, s1_4k_48bit_page_descriptor_and_indices)
 {
 	struct ih_io_pgtable_cfg cfg;
 	struct ih_io_pgtable_ops *ops =
-		mk(IH_ARM_64_LPAE_S1, SZ_4K | SZ_2M | SZ_1G | SZ_16K | SZ_64K, 48, 48, &cfg);
+	    mk(IH_ARM_64_LPAE_S1, SZ_4K | SZ_2M | SZ_1G | SZ_16K | SZ_64K, 48, 48, &cfg);
 	u64 iova = (3ULL << 39) | (5ULL << 30) | (7ULL << 21) | (9ULL << 12);
 	ih_pa_t t;
 
@@ -95,7 +95,8 @@ Test(io_pgtable_lpae, s1_4k_48bit_page_descriptor_and_indices)
 	cr_expect_eq(cfg.arm_lpae_s1_cfg.ttbr % SZ_4K, 0);
 
 	cr_assert_eq(map(ops, iova, 0x123456000ULL, SZ_4K, 1,
-			 IH_PROT_READ | IH_PROT_WRITE | IH_PROT_CACHE, NULL), 0);
+			 IH_PROT_READ | IH_PROT_WRITE | IH_PROT_CACHE, NULL),
+		     0);
 	/* L0[3] -> L1[5] -> L2[7] -> L3[9]. */
 	t = next_table(desc(cfg.arm_lpae_s1_cfg.ttbr, 3), 12);
 	t = next_table(desc(t, 5), 12);
@@ -121,14 +122,15 @@ Test(io_pgtable_lpae, s1_4k_39bit_block_descriptors)
 	cr_expect_eq(cfg.pgsize_bitmap, 0x40201000UL);
 
 	cr_assert_eq(map(ops, 0x40200000, 0x80000000, SZ_2M, 1,
-			 IH_PROT_READ | IH_PROT_PRIV | IH_PROT_NOEXEC, NULL), 0);
+			 IH_PROT_READ | IH_PROT_PRIV | IH_PROT_NOEXEC, NULL),
+		     0);
 	t = next_table(desc(root, 1), 12);
 	/* block 0b01 | AP[2] read-only (0x80) | SH outer (0x200) | AF | UXN+PXN (bits 54:53) */
 	cr_expect_eq(desc(t, 1), 0x0060000080000681ULL);
 
 	/* WRITE alone still reads at stage 1; MMIO -> AttrIndx 2 (0x8). */
-	cr_assert_eq(map(ops, 0x80000000, 0x40000000, SZ_1G, 1, IH_PROT_WRITE | IH_PROT_MMIO,
-			 NULL), 0);
+	cr_assert_eq(map(ops, 0x80000000, 0x40000000, SZ_1G, 1, IH_PROT_WRITE | IH_PROT_MMIO, NULL),
+		     0);
 	cr_expect_eq(desc(root, 2), 0x40000649ULL);
 	cr_expect_eq(ops->iova_to_phys(ops, 0x80000000 + 0x12345678), 0x52345678ULL);
 	cr_expect_eq(ops->iova_to_phys(ops, 0x40200000 + 0x1fffff), 0x801fffffULL);
@@ -139,7 +141,7 @@ Test(io_pgtable_lpae, s1_16k_page_and_32m_block)
 {
 	struct ih_io_pgtable_cfg cfg;
 	struct ih_io_pgtable_ops *ops =
-		mk(IH_ARM_64_LPAE_S1, SZ_16K | SZ_32M | SZ_64K | SZ_512M, 47, 48, &cfg);
+	    mk(IH_ARM_64_LPAE_S1, SZ_16K | SZ_32M | SZ_64K | SZ_512M, 47, 48, &cfg);
 	u64 iova = (2ULL << 36) | (3ULL << 25) | (4ULL << 14);
 	ih_pa_t root = cfg.arm_lpae_s1_cfg.ttbr, t;
 
@@ -186,7 +188,8 @@ Test(io_pgtable_lpae, s1_64k_page_and_512m_block)
 	cr_expect_eq(desc(t, 7), 0xabc0643ULL);
 
 	cr_assert_eq(map(ops, (5ULL << 42) | (1ULL << 29), 0x40000000, SZ_512M, 1,
-			 IH_PROT_READ | IH_PROT_WRITE, NULL), 0);
+			 IH_PROT_READ | IH_PROT_WRITE, NULL),
+		     0);
 	t = next_table(desc(root, 5), 16);
 	cr_expect_eq(desc(t, 1), 0x40000641ULL);
 	/* Two 64K tables and a 4K-rounded start table. */
@@ -210,7 +213,8 @@ Test(io_pgtable_lpae, s2_4k_40bit_concatenated_start_and_memattr)
 	cr_expect_eq(root % 0x2000, 0);
 
 	cr_assert_eq(map(ops, iova, 0xfffffff000ULL, SZ_4K, 1,
-			 IH_PROT_READ | IH_PROT_WRITE | IH_PROT_MMIO | IH_PROT_NOEXEC, NULL), 0);
+			 IH_PROT_READ | IH_PROT_WRITE | IH_PROT_MMIO | IH_PROT_NOEXEC, NULL),
+		     0);
 	t = next_table(desc(root, 513), 12);
 	t = next_table(desc(t, 2), 12);
 	/* page | MemAttr 0x1 Device-nGnRE (0x4) | S2AP RW (0xc0) | SH outer | AF | XN[1] */
@@ -222,8 +226,9 @@ Test(io_pgtable_lpae, s2_4k_40bit_concatenated_start_and_memattr)
 	t = next_table(desc(t, 0), 12);
 	cr_expect_eq(desc(t, 1), 0x57bfULL);
 	/* PRIV means nothing at stage 2: the same bits. */
-	cr_assert_eq(map(ops, 0x2000, 0x5000, SZ_4K, 1,
-			 IH_PROT_WRITE | IH_PROT_CACHE | IH_PROT_PRIV, NULL), 0);
+	cr_assert_eq(
+	    map(ops, 0x2000, 0x5000, SZ_4K, 1, IH_PROT_WRITE | IH_PROT_CACHE | IH_PROT_PRIV, NULL),
+	    0);
 	cr_expect_eq(desc(t, 2), 0x57bfULL);
 	ih_io_pgtable_free(ops);
 }
@@ -243,22 +248,22 @@ Test(io_pgtable_lpae, s2_start_level_and_sl0_per_granule)
 	 * folded to level 1 when level 0 would have <= 16 entries; SL0 as VTCR_EL2.
 	 */
 	static const struct s2_geom g[] = {
-		{ SZ_4K | SZ_2M | SZ_1G, 48, 2, 16, 0x1000, 0x40201000 },  /* L0, 512 entries */
-		{ SZ_4K | SZ_2M | SZ_1G, 44, 2, 20, 0x1000, 0x40201000 },  /* L0, 32 entries */
-		{ SZ_4K | SZ_2M | SZ_1G, 43, 1, 21, 0x10000, 0x40201000 }, /* 16 x L1 */
-		{ SZ_4K | SZ_2M | SZ_1G, 32, 1, 32, 0x1000, 0x40201000 },  /* L1, 4 entries */
-		{ SZ_4K | SZ_2M | SZ_1G, 30, 0, 34, 0x1000, 0x201000 },    /* L2: no 1G */
-		{ SZ_16K | SZ_32M, 48, 2, 16, 0x8000, 0x2004000 },         /* 2 x L1 */
-		{ SZ_16K | SZ_32M, 36, 1, 28, 0x4000, 0x2004000 },         /* L2, 2048 */
-		{ SZ_64K | SZ_512M, 48, 2, 16, 0x1000, 0x20010000 },       /* L1, 64 */
-		{ SZ_64K | SZ_512M, 42, 1, 22, 0x10000, 0x20010000 },      /* L2, 8192 */
-		{ SZ_64K | SZ_512M, 29, 0, 35, 0x10000, 0x10000 },         /* L3, 8192: no 512M */
+	    {SZ_4K | SZ_2M | SZ_1G, 48, 2, 16, 0x1000, 0x40201000},  /* L0, 512 entries */
+	    {SZ_4K | SZ_2M | SZ_1G, 44, 2, 20, 0x1000, 0x40201000},  /* L0, 32 entries */
+	    {SZ_4K | SZ_2M | SZ_1G, 43, 1, 21, 0x10000, 0x40201000}, /* 16 x L1 */
+	    {SZ_4K | SZ_2M | SZ_1G, 32, 1, 32, 0x1000, 0x40201000},  /* L1, 4 entries */
+	    {SZ_4K | SZ_2M | SZ_1G, 30, 0, 34, 0x1000, 0x201000},    /* L2: no 1G */
+	    {SZ_16K | SZ_32M, 48, 2, 16, 0x8000, 0x2004000},	     /* 2 x L1 */
+	    {SZ_16K | SZ_32M, 36, 1, 28, 0x4000, 0x2004000},	     /* L2, 2048 */
+	    {SZ_64K | SZ_512M, 48, 2, 16, 0x1000, 0x20010000},	     /* L1, 64 */
+	    {SZ_64K | SZ_512M, 42, 1, 22, 0x10000, 0x20010000},	     /* L2, 8192 */
+	    {SZ_64K | SZ_512M, 29, 0, 35, 0x10000, 0x10000},	     /* L3, 8192: no 512M */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
 		struct ih_io_pgtable_cfg cfg;
-		struct ih_io_pgtable_ops *ops = mk(IH_ARM_64_LPAE_S2, g[i].pgsizes, g[i].ias, 48,
-						   &cfg);
+		struct ih_io_pgtable_ops *ops =
+		    mk(IH_ARM_64_LPAE_S2, g[i].pgsizes, g[i].ias, 48, &cfg);
 
 		cr_expect_eq(cfg.arm_lpae_s2_cfg.vtcr.sl0, g[i].sl0, "case %zu", i);
 		cr_expect_eq(cfg.arm_lpae_s2_cfg.vtcr.t0sz, g[i].t0sz, "case %zu", i);
@@ -271,7 +276,7 @@ Test(io_pgtable_lpae, s2_start_level_and_sl0_per_granule)
 
 Test(io_pgtable_lpae, bad_configurations_are_refused)
 {
-	struct ih_io_pgtable_cfg cfg = { .pgsize_bitmap = SZ_4K, .ias = 48, .oas = 48 };
+	struct ih_io_pgtable_cfg cfg = {.pgsize_bitmap = SZ_4K, .ias = 48, .oas = 48};
 
 	cfg.ias = 49;
 	cr_expect_null(ih_io_pgtable_alloc(w, IH_ARM_64_LPAE_S1, &cfg, NULL));
@@ -533,8 +538,7 @@ Test(io_pgtable_lpae, allocation_failure_mid_map_reports_partial_and_stays_consi
 	cr_expect_eq(map(ops, 0x1ff000, 0x1ff000, SZ_4K, 2, IH_PROT_READ, &mapped), -ENOMEM);
 	cr_expect_eq(mapped, SZ_4K);
 	cr_expect_eq(rec.ncalls, 0, "no table was unhooked");
-	cr_assert_eq(ih_pgtable_shadow_map(sh, 0x1ff000, 0x1ff000, SZ_4K, 1, IH_PROT_READ, &sm),
-		     0);
+	cr_assert_eq(ih_pgtable_shadow_map(sh, 0x1ff000, 0x1ff000, SZ_4K, 1, IH_PROT_READ, &sm), 0);
 	cr_expect_eq(ih_pgtable_check(ops, sh, msg, sizeof(msg)), 0, "%s", msg);
 	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 4 * SZ_4K);
 	ih_io_pgtable_free(ops);
@@ -572,15 +576,17 @@ static void lpae_scenario(struct ih_world *sw, void *arg)
 		u64 iova;
 		size_t size, n;
 	} steps[] = {
-		{ false, 0x0, SZ_4K, 3 },      { false, 0x1ff000, SZ_4K, 2 },
-		{ false, 0x400000, SZ_2M, 2 }, { false, 0x40000000, SZ_1G, 1 },
-		{ false, 1ULL << 39, SZ_4K, 1 }, { true, 0x1000, SZ_4K, 1 },
-		{ true, 0x200000, SZ_2M, 1 },  { false, 0x1000, SZ_4K, 1 },
-		{ true, 0x0, SZ_1G, 1 },       { true, 1ULL << 39, SZ_4K, 1 },
-		{ false, 0x7fe000, SZ_4K, 4 },
+	    {false, 0x0, SZ_4K, 3},	   {false, 0x1ff000, SZ_4K, 2},
+	    {false, 0x400000, SZ_2M, 2},   {false, 0x40000000, SZ_1G, 1},
+	    {false, 1ULL << 39, SZ_4K, 1}, {true, 0x1000, SZ_4K, 1},
+	    {true, 0x200000, SZ_2M, 1},	   {false, 0x1000, SZ_4K, 1},
+	    {true, 0x0, SZ_1G, 1},	   {true, 1ULL << 39, SZ_4K, 1},
+	    {false, 0x7fe000, SZ_4K, 4},
 	};
 	struct ih_io_pgtable_cfg cfg = {
-		.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G, .ias = 48, .oas = 48,
+	    .pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+	    .ias = 48,
+	    .oas = 48,
 	};
 	struct ih_io_pgtable_ops *ops;
 	struct ih_pgtable_shadow *sh = NULL;
@@ -597,8 +603,8 @@ static void lpae_scenario(struct ih_world *sw, void *arg)
 
 			ih_iommu_iotlb_gather_init(&g);
 			got = ops->unmap_pages(ops, steps[i].iova, steps[i].size, steps[i].n, &g);
-			want = ih_pgtable_shadow_unmap(sh, steps[i].iova, steps[i].size,
-						       steps[i].n);
+			want =
+			    ih_pgtable_shadow_unmap(sh, steps[i].iova, steps[i].size, steps[i].n);
 			cr_assert_eq(got, want, "step %zu", i);
 		} else {
 			size_t mapped, smapped;
@@ -608,11 +614,10 @@ static void lpae_scenario(struct ih_world *sw, void *arg)
 			if (ret == -ENOMEM) {
 				cr_assert_eq(mapped % steps[i].size, 0);
 				if (mapped)
-					cr_assert_eq(ih_pgtable_shadow_map(sh, steps[i].iova,
-									   steps[i].iova,
-									   steps[i].size,
-									   mapped / steps[i].size,
-									   IH_PROT_READ, &smapped),
+					cr_assert_eq(ih_pgtable_shadow_map(
+							 sh, steps[i].iova, steps[i].iova,
+							 steps[i].size, mapped / steps[i].size,
+							 IH_PROT_READ, &smapped),
 						     0);
 			} else {
 				int sret = ih_pgtable_shadow_map(sh, steps[i].iova, steps[i].iova,

@@ -65,8 +65,7 @@ static u32 ent(ih_pa_t table, size_t idx)
 	return v;
 }
 
-static int map(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t pa, size_t size, size_t n,
-	       int prot)
+static int map(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t pa, size_t size, size_t n, int prot)
 {
 	size_t mapped;
 
@@ -97,7 +96,8 @@ Test(io_pgtable_rk, v1_dte_and_pte_encoding)
 	cr_assert_eq(map(ops, iova, 0x87654000, SZ_4K, 1, IH_PROT_READ | IH_PROT_WRITE), 0);
 	cr_assert_eq(map(ops, iova + SZ_4K, 0x87655000, SZ_4K, 1, IH_PROT_READ), 0);
 	cr_assert_eq(map(ops, iova + 2 * SZ_4K, 0x87656000, SZ_4K, 1,
-			 IH_PROT_WRITE | IH_PROT_CACHE | IH_PROT_NOEXEC | IH_PROT_PRIV), 0);
+			 IH_PROT_WRITE | IH_PROT_CACHE | IH_PROT_NOEXEC | IH_PROT_PRIV),
+		     0);
 	/* DTE 0x12: PT address | valid, nothing else. */
 	dte = ent(cfg.rk_cfg.dte_addr, 0x12);
 	cr_expect_eq(dte & 0xfff, 0x1);
@@ -158,21 +158,21 @@ Test(io_pgtable_rk, v2_packs_pa_39_32_into_bits_11_4, .init = setup_high)
 
 Test(io_pgtable_rk, v1_cannot_point_at_a_table_above_4g, .init = setup_high)
 {
-	struct ih_io_pgtable_cfg cfg = { .pgsize_bitmap = SZ_4K };
+	struct ih_io_pgtable_cfg cfg = {.pgsize_bitmap = SZ_4K};
 
 	cr_expect_null(ih_io_pgtable_alloc(w, IH_RK_IOMMU_V1, &cfg, NULL));
 }
 
 Test(io_pgtable_rk, bad_configurations_are_refused)
 {
-	struct ih_io_pgtable_cfg cfg = { .pgsize_bitmap = SZ_4K, .ias = 33 };
+	struct ih_io_pgtable_cfg cfg = {.pgsize_bitmap = SZ_4K, .ias = 33};
 
 	cr_expect_null(ih_io_pgtable_alloc(w, IH_RK_IOMMU_V2, &cfg, NULL));
-	cfg = (struct ih_io_pgtable_cfg){ .pgsize_bitmap = SZ_4K, .oas = 41 };
+	cfg = (struct ih_io_pgtable_cfg){.pgsize_bitmap = SZ_4K, .oas = 41};
 	cr_expect_null(ih_io_pgtable_alloc(w, IH_RK_IOMMU_V2, &cfg, NULL));
-	cfg = (struct ih_io_pgtable_cfg){ .pgsize_bitmap = SZ_4K, .oas = 33 };
+	cfg = (struct ih_io_pgtable_cfg){.pgsize_bitmap = SZ_4K, .oas = 33};
 	cr_expect_null(ih_io_pgtable_alloc(w, IH_RK_IOMMU_V1, &cfg, NULL));
-	cfg = (struct ih_io_pgtable_cfg){ .pgsize_bitmap = SZ_64K | SZ_2M };
+	cfg = (struct ih_io_pgtable_cfg){.pgsize_bitmap = SZ_64K | SZ_2M};
 	cr_expect_null(ih_io_pgtable_alloc(w, IH_RK_IOMMU_V1, &cfg, NULL));
 }
 
@@ -300,13 +300,13 @@ static void rk_scenario(struct ih_world *sw, void *arg)
 		u64 iova;
 		size_t size, n;
 	} steps[] = {
-		{ false, 0x0, SZ_4K, 3 },        { false, 0x3ff000, SZ_4K, 2 },
-		{ false, 0x800000, SZ_64K, 2 },  { false, 0xc00000, 0x400000, 1 },
-		{ true, 0x1000, SZ_4K, 1 },      { true, 0x3ff000, SZ_4K, 2 },
-		{ false, 0x1000, SZ_4K, 1 },     { true, 0x0, SZ_4K, 3 },
-		{ true, 0xc00000, 0x400000, 1 }, { false, 0xfff000, SZ_4K, 2 },
+	    {false, 0x0, SZ_4K, 3},	   {false, 0x3ff000, SZ_4K, 2},
+	    {false, 0x800000, SZ_64K, 2},  {false, 0xc00000, 0x400000, 1},
+	    {true, 0x1000, SZ_4K, 1},	   {true, 0x3ff000, SZ_4K, 2},
+	    {false, 0x1000, SZ_4K, 1},	   {true, 0x0, SZ_4K, 3},
+	    {true, 0xc00000, 0x400000, 1}, {false, 0xfff000, SZ_4K, 2},
 	};
-	struct ih_io_pgtable_cfg cfg = { .pgsize_bitmap = 0x7ff000 };
+	struct ih_io_pgtable_cfg cfg = {.pgsize_bitmap = 0x7ff000};
 	struct ih_io_pgtable_ops *ops;
 	struct ih_pgtable_shadow *sh = NULL;
 	char msg[256];
@@ -320,24 +320,22 @@ static void rk_scenario(struct ih_world *sw, void *arg)
 			struct ih_iommu_iotlb_gather g;
 
 			ih_iommu_iotlb_gather_init(&g);
-			cr_assert_eq(ops->unmap_pages(ops, steps[i].iova, steps[i].size,
-						      steps[i].n, &g),
-				     ih_pgtable_shadow_unmap(sh, steps[i].iova, steps[i].size,
-							     steps[i].n),
-				     "step %zu", i);
+			cr_assert_eq(
+			    ops->unmap_pages(ops, steps[i].iova, steps[i].size, steps[i].n, &g),
+			    ih_pgtable_shadow_unmap(sh, steps[i].iova, steps[i].size, steps[i].n),
+			    "step %zu", i);
 		} else {
 			size_t mapped, smapped;
 			int ret = ops->map_pages(ops, steps[i].iova, steps[i].iova + 0x40000000,
-						 steps[i].size, steps[i].n, IH_PROT_WRITE,
-						 &mapped);
+						 steps[i].size, steps[i].n, IH_PROT_WRITE, &mapped);
 
 			if (ret == -ENOMEM) {
 				if (mapped)
 					cr_assert_eq(ih_pgtable_shadow_map(
-							     sh, steps[i].iova,
-							     steps[i].iova + 0x40000000,
-							     steps[i].size, mapped / steps[i].size,
-							     IH_PROT_WRITE, &smapped),
+							 sh, steps[i].iova,
+							 steps[i].iova + 0x40000000, steps[i].size,
+							 mapped / steps[i].size, IH_PROT_WRITE,
+							 &smapped),
 						     0);
 			} else {
 				cr_assert_eq(ret,

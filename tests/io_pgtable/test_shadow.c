@@ -145,11 +145,10 @@ Test(io_pgtable_shadow, s1_semantics_normalise_and_refuse_block_split, .init = s
 	cr_expect_eq(ih_pgtable_shadow_count(sh), 1);
 	cr_expect_eq(ih_pgtable_shadow_map(sh, SZ_2M, 0, SZ_4K, 1, IH_PROT_READ, &m), -EEXIST);
 	cr_expect_eq(ih_pgtable_shadow_map(sh, 0, 0, SZ_4K, 1, 0, &m), -EINVAL);
-	cr_expect_eq(ih_pgtable_shadow_map(sh, 1ULL << 48, 0, SZ_4K, 1, IH_PROT_READ, &m),
-		     -ERANGE);
-	cr_expect_eq(ops->unmap_pages(ops, SZ_1G, SZ_1G, 1, &(struct ih_iommu_iotlb_gather){
-							     .start = ~0ULL }),
-		     SZ_1G);
+	cr_expect_eq(ih_pgtable_shadow_map(sh, 1ULL << 48, 0, SZ_4K, 1, IH_PROT_READ, &m), -ERANGE);
+	cr_expect_eq(
+	    ops->unmap_pages(ops, SZ_1G, SZ_1G, 1, &(struct ih_iommu_iotlb_gather){.start = ~0ULL}),
+	    SZ_1G);
 	cr_expect_eq(ih_pgtable_check(ops, sh, msg, sizeof(msg)), 0, "%s", msg);
 }
 

@@ -8,7 +8,7 @@ static void record(struct flush_recorder *r, enum flush_kind kind, u64 iova, siz
 		   size_t granule)
 {
 	if (r->ncalls < FLUSH_RECORDER_MAX)
-		r->calls[r->ncalls] = (struct flush_call){ kind, iova, size, granule };
+		r->calls[r->ncalls] = (struct flush_call){kind, iova, size, granule};
 	r->ncalls++;
 }
 
@@ -40,9 +40,9 @@ static void rec_add_page(struct ih_iommu_iotlb_gather *gather, u64 iova, size_t 
 }
 
 const struct ih_iommu_flush_ops flush_recorder_ops = {
-	.tlb_flush_all = rec_flush_all,
-	.tlb_flush_walk = rec_flush_walk,
-	.tlb_add_page = rec_add_page,
+    .tlb_flush_all = rec_flush_all,
+    .tlb_flush_walk = rec_flush_walk,
+    .tlb_add_page = rec_add_page,
 };
 
 void flush_recorder_reset(struct flush_recorder *r)
