@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/* A small IOMMU driver, firmware provider and client driver for core tests. */
+#include <string.h>
+
+#include <ih/alloc.h>
+#include <ih/io_pgtable.h>
+#include "test_iommu.h"
+
+struct tdomain {
+	struct ih_iommu_domain domain;
+	struct tiommu *t;
+	struct ih_io_pgtable_ops *pgt;
+};
+
+static struct tiommu *dev_tiommu(struct ih_device *dev)
+{
+	struct ih_iommu_device *iommu = dev->iommu ? dev->iommu->iommu_dev : NULL;
+
+	return iommu ? container_of(iommu, struct tiommu, iommu) : NULL;
+}
+
+static void t_flush_all(void *cookie)
+{
+	((struct tiommu *)cookie)->tlb_flush_all++;
+}
+
+static void t_flush_walk(u64 iova, size_t size, size_t granule, void *cookie)
+{
+	((struct tiommu *)cookie)->tlb_flush_walk++;
+}
+
+static void t_add_page(struct ih_iommu_iotlb_gather *gather, u64 iova, size_t granule,
+		       void *cookie)
+{
+	((struct tiommu *)cookie)->tlb_add_page++;
+	ih_iommu_iotlb_gather_add_range(gather, iova, granule);
+}
+
+static const struct ih_iommu_flush_ops t_flush_ops = {
+	.tlb_flush_all = t_flush_all,
+	.tlb_flush_walk = t_flush_walk,
+	.tlb_add_page = t_add_page,
+};
+
+static int t_attach(struct ih_iommu_domain *domain, struct ih_device *dev)
+{
+	container_of(domain, struct tdomain, domain)->t->attaches++;
+	return 0;
+}
+
+static int t_map(struct ih_iommu_domain *domain, u64 iova, ih_pa_t paddr, size_t pgsize,
+		 size_t pgcount, int prot, size_t *mapped)
+{
+	struct tdomain *d = container_of(domain, struct tdomain, domain);
+
+	return d->pgt->map_pages(d->pgt, iova, paddr, pgsize, pgcount, prot, mapped);
+}
+
+static size_t t_unmap(struct ih_iommu_domain *domain, u64 iova, size_t pgsize, size_t pgcount,
+		      struct ih_iommu_iotlb_gather *gather)
+{
+	struct tdomain *d = container_of(domain, struct tdomain, domain);
+
+	return d->pgt->unmap_pages(d->pgt, iova, pgsize, pgcount, gather);
+}
+
+static void t_sync(struct ih_iommu_domain *domain, struct ih_iommu_iotlb_gather *gather)
+{
+	container_of(domain, struct tdomain, domain)->t->iotlb_sync++;
+}
+
+static ih_pa_t t_iova_to_phys(struct ih_iommu_domain *domain, u64 iova)
+{
+	struct tdomain *d = container_of(domain, struct tdomain, domain);
+
+	return d->pgt->iova_to_phys(d->pgt, iova);
+}
+
+static void t_free(struct ih_iommu_domain *domain)
+{
+	struct tdomain *d = container_of(domain, struct tdomain, domain);
+
+	d->t->domains_alive--;
+	ih_io_pgtable_free(d->pgt);
+	ih_free(d->t->w, d);
+}
+
+static const struct ih_iommu_domain_ops t_paging_ops = {
+	.attach_dev = t_attach,
+	.map_pages = t_map,
+	.unmap_pages = t_unmap,
+	.iotlb_sync = t_sync,
+	.iova_to_phys = t_iova_to_phys,
+	.free = t_free,
+};
+
+static const struct ih_iommu_domain_ops t_static_ops = {
+	.attach_dev = t_attach,
+	.free = t_free,
+};
+
+static int t_domain_alloc(struct ih_device *dev, enum ih_domain_type type,
+			  struct ih_iommu_domain **out)
+{
+	struct tiommu *t = dev_tiommu(dev);
+	struct tdomain *d;
+
+	if (type == IH_DOMAIN_BLOCKED && !t->native_blocked)
+		return -EOPNOTSUPP;
+	if (type == IH_DOMAIN_IDENTITY && t->no_identity)
+		return -EOPNOTSUPP;
+	d = ih_alloc(t->w, sizeof(*d), "test:tdomain");
+	if (!d)
+		return -ENOMEM;
+	d->t = t;
+	if (type == IH_DOMAIN_BLOCKED || type == IH_DOMAIN_IDENTITY) {
+		d->domain.ops = &t_static_ops;
+	} else {
+		struct ih_io_pgtable_cfg cfg = {
+			.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+			.ias = 48,
+			.oas = 48,
+			.tlb = &t_flush_ops,
+		};
+
+		d->pgt = ih_io_pgtable_alloc(t->w, IH_ARM_64_LPAE_S1, &cfg, t);
+		if (!d->pgt) {
+			ih_free(t->w, d);
+			return -ENOMEM;
+		}
+		d->domain.ops = &t_paging_ops;
+		d->domain.pgsize_bitmap = cfg.pgsize_bitmap;
+		d->domain.aperture_start = 0;
+		d->domain.aperture_end = (1ULL << 48) - 1;
+	}
+	t->domains_alive++;
+	*out = &d->domain;
+	return 0;
+}
+
+static int t_xlate(struct ih_device *dev, const struct ih_fw_iommu_args *args)
+{
+	struct tiommu *t = container_of(ih_iommu_device_find(dev->world, args->fwnode),
+					struct tiommu, iommu);
+
+	t->xlates++;
+	return ih_iommu_fwspec_add_ids(dev, args->args, args->nargs);
+}
+
+static int t_probe_device(struct ih_device *dev, struct ih_iommu_device **iommu)
+{
+	struct ih_iommu_fwspec *fwspec = ih_dev_iommu_fwspec_get(dev);
+	struct ih_iommu_device *inst = fwspec ? ih_iommu_device_find(dev->world,
+								      fwspec->iommu_fwnode) : NULL;
+	struct tiommu *t;
+
+	if (!inst)
+		return -ENODEV;
+	t = container_of(inst, struct tiommu, iommu);
+	if (t->fail_probe && !strcmp(t->fail_probe, dev->name))
+		return -EIO;
+	t->probes++;
+	*iommu = inst;
+	return 0;
+}
+
+static void t_release_device(struct ih_device *dev)
+{
+	dev_tiommu(dev)->releases++;
+}
+
+static int t_device_group(struct ih_device *dev, struct ih_iommu_group **group)
+{
+	if (dev_tiommu(dev)->pci_groups)
+		return ih_pci_device_group(dev, group);
+	return ih_generic_device_group(dev, group);
+}
+
+static int t_def_domain_type(struct ih_device *dev)
+{
+	return dev_tiommu(dev)->def_domain_type;
+}
+
+static const struct ih_iommu_ops t_ops = {
+	.of_xlate = t_xlate,
+	.probe_device = t_probe_device,
+	.release_device = t_release_device,
+	.device_group = t_device_group,
+	.domain_alloc = t_domain_alloc,
+	.def_domain_type = t_def_domain_type,
+	.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+};
+
+const struct ih_iommu_ops *tiommu_ops(void)
+{
+	return &t_ops;
+}
+
+int tiommu_register(struct ih_world *w, struct tiommu *t)
+{
+	t->w = w;
+	t->iommu.name = "tiommu";
+	return ih_iommu_device_register(w, &t->iommu, &t_ops, tiommu_fwnode(t), NULL);
+}
+
+static int tfw_for_each(void *opaque, struct ih_device *dev, ih_fw_iommu_ref_fn fn, void *arg)
+{
+	struct tfw *fw = opaque;
+	int n = 0;
+
+	fw->calls++;
+	for (size_t i = 0; i < fw->count; i++) {
+		struct ih_fw_iommu_args args = { .fwnode = fw->entries[i].iommu_fwnode, .nargs = 1 };
+		int ret;
+
+		if (strcmp(fw->entries[i].dev_name, dev->name))
+			continue;
+		args.args[0] = fw->entries[i].id;
+		ret = fn(dev, &args, arg);
+		if (ret)
+			return ret;
+		n++;
+	}
+	return n;
+}
+
+static const struct ih_fw_provider_ops tfw_ops = { .for_each_iommu_ref = tfw_for_each };
+
+void tfw_install(struct ih_world *w, struct tfw *fw)
+{
+	ih_iommu_set_fw_provider(w, &tfw_ops, fw);
+}
+
+static int tdriver_probe(struct ih_device *dev)
+{
+	struct tdriver *d = container_of(dev->driver, struct tdriver, drv);
+
+	d->probes++;
+	return d->probe_ret;
+}
+
+static void tdriver_remove(struct ih_device *dev)
+{
+	container_of(dev->driver, struct tdriver, drv)->removes++;
+}
+
+static const char *const tdriver_compat[] = { "test,dev", NULL };
+
+void tdriver_init(struct tdriver *d, const char *name, bool driver_managed_dma)
+{
+	memset(d, 0, sizeof(*d));
+	d->drv.name = name;
+	d->drv.bus = &ih_platform_bus_type;
+	d->drv.probe = tdriver_probe;
+	d->drv.remove = tdriver_remove;
+	d->drv.driver_managed_dma = driver_managed_dma;
+	d->drv.id_table = tdriver_compat;
+}
+
+struct ih_device *tplat_add(struct ih_world *w, const char *name)
+{
+	struct ih_platform_device *pdev;
+
+	if (!ih_bus_registered(w, &ih_platform_bus_type) &&
+	    ih_bus_register(w, &ih_platform_bus_type))
+		return NULL;
+	if (ih_platform_device_alloc(w, name, "test,dev", NULL, &pdev))
+		return NULL;
+	if (ih_device_add(&pdev->dev)) {
+		ih_device_put(&pdev->dev);
+		return NULL;
+	}
+	return &pdev->dev;
+}
