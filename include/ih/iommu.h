@@ -203,12 +203,28 @@ struct ih_iommu_ops {
 };
 
 /**
+ * struct ih_iommu_hw_ops - how a device's DMA reaches the emulated IOMMU hardware.
+ * @translate: translate one access from master @sid at @iova as the hardware would
+ *	(TLB, table walk, fault event). Return 0 and *@pa, or a negative errno when the
+ *	hardware faults or aborts the access (it records its own architected event).
+ *
+ * Not a driver operation: the silicon's. A driver sets it when it registers an instance
+ * that has emulated hardware behind it, so ih_dma_access() can reach the hardware without
+ * core/ knowing about hw/.
+ */
+struct ih_iommu_hw_ops {
+	int (*translate)(void *hw, u32 sid, u64 iova, bool write, ih_pa_t *pa);
+};
+
+/**
  * struct ih_iommu_device - one registered IOMMU instance; embedded in the driver's state.
  * @ops: the driver's ops.
  * @fwnode: the firmware node clients reference.
  * @dev: the IOMMU's own (platform) device.
  * @name: for messages.
  * @ready: set once registration has probed every waiting device (read with acquire).
+ * @hw_ops: the hardware behind the instance (set by the driver before registering), or NULL.
+ * @hw: the cookie passed to @hw_ops.
  * @next: registry link (core private).
  */
 struct ih_iommu_device {
@@ -217,6 +233,8 @@ struct ih_iommu_device {
 	struct ih_device *dev;
 	const char *name;
 	bool ready;
+	const struct ih_iommu_hw_ops *hw_ops;
+	void *hw;
 	struct ih_iommu_device *next;
 };
 
@@ -280,6 +298,28 @@ int ih_iommu_dma_configure(struct ih_device *dev);
 
 /* ih_iommu_dma_cleanup() - the bus's dma_cleanup: drop DMA-API ownership taken at configure. */
 void ih_iommu_dma_cleanup(struct ih_device *dev);
+
+/* ------------------------------------------------------------------------------------------
+ * Device DMA through the emulated hardware.
+ */
+
+enum ih_dma_dir {
+	IH_DMA_BIDIRECTIONAL,
+	IH_DMA_TO_DEVICE,   /* the device reads memory */
+	IH_DMA_FROM_DEVICE, /* the device writes memory */
+};
+
+/**
+ * ih_dma_access() - a DMA by @dev of @len bytes at @iova, translated page by page (4K)
+ * through the emulated IOMMU exactly as the hardware would (its first StreamID / master
+ * ID is used). A device not behind an IOMMU accesses @iova directly.
+ * @pa: optional out, the PA of the first byte.
+ *
+ * Context: any thread; the hardware does its own locking.
+ * Return: 0; -EINVAL (@len 0 or wrapping); -EOPNOTSUPP when the instance has no
+ * emulated hardware; the hardware's error for the first page that faults.
+ */
+int ih_dma_access(struct ih_device *dev, u64 iova, size_t len, enum ih_dma_dir dir, ih_pa_t *pa);
 
 /* Probes, late probes at bind, probe failures, for tests and the CLI. */
 struct ih_iommu_stats {
