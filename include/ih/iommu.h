@@ -207,6 +207,8 @@ struct ih_iommu_ops {
  * @translate: translate one access from master @sid at @iova as the hardware would
  *	(TLB, table walk, fault event). Return 0 and *@pa, or a negative errno when the
  *	hardware faults or aborts the access (it records its own architected event).
+ * @tlb_covers: whether any TLB entry of the hardware still translates some address in
+ *	[iova, iova + size) (for the IOTLB-staleness checker). Optional.
  *
  * Not a driver operation: the silicon's. A driver sets it when it registers an instance
  * that has emulated hardware behind it, so ih_dma_access() can reach the hardware without
@@ -214,6 +216,7 @@ struct ih_iommu_ops {
  */
 struct ih_iommu_hw_ops {
 	int (*translate)(void *hw, u32 sid, u64 iova, bool write, ih_pa_t *pa);
+	bool (*tlb_covers)(void *hw, u64 iova, size_t size);
 };
 
 /**
