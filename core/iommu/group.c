@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* IOMMU groups: membership, default domains, DMA ownership and its invariants. */
 #include <ih/alloc.h>
+#include <ih/check.h>
 #include <ih/diag.h>
 #include <ih/regress.h>
 #include <ih/sched.h>
@@ -73,8 +74,7 @@ struct ih_iommu_group *ih_iommu_group_get(struct ih_device *dev)
 
 static void free_domain(struct ih_iommu_domain *d)
 {
-	if (d && d->ops && d->ops->free)
-		d->ops->free(d);
+	ih_iommu_domain_destroy(d);
 }
 
 void ih_iommu_group_put(struct ih_iommu_group *group)
@@ -593,8 +593,10 @@ static int violation(struct ih_iommu_group *group, const char *what)
 	struct ih_iommu_state *st = ih_iommu_state(group->w);
 
 	__atomic_fetch_add(&st->invariant_violations, 1, __ATOMIC_RELAXED);
-	ih_log(group->w, IH_LOG_WARN, "iommu-group %d: invariant broken: %s (owner_cnt %u, %s)",
-	       group->id, what, group->owner_cnt, group->owner ? "explicit owner" : "DMA API");
+	/* Also into the world's report sink, which logs it. */
+	ih_report(group->w, IH_REPORT_GROUP_INVARIANT, group->devices ? group->devices->dev->name : "",
+		  "iommu_group_check", 0, 0, "iommu-group %d: invariant broken: %s (owner_cnt %u, %s)",
+		  group->id, what, group->owner_cnt, group->owner ? "explicit owner" : "DMA API");
 	return -EUCLEAN;
 }
 

@@ -78,6 +78,8 @@ void ih_iommu_group_remove_dev(struct ih_device *dev);
 int ih_iommu_domain_alloc_type(struct ih_device *dev, enum ih_domain_type type,
 			       struct ih_iommu_domain **out);
 int ih_iommu_domain_attach_dev(struct ih_iommu_domain *domain, struct ih_device *dev);
+/* Free a domain of any type: the DMA cookie first (ih_dma_domain_fini), then the driver's. */
+void ih_iommu_domain_destroy(struct ih_iommu_domain *domain);
 
 static inline const struct ih_iommu_ops *ih_dev_iommu_ops(struct ih_device *dev)
 {
