@@ -709,8 +709,7 @@ static int check_node(struct ih_avl_node *an, void *arg)
 }
 
 static int check_mag(struct ih_iova_domain *iovad, const struct iova_magazine *mag,
-		     unsigned int order, u64 *seen, size_t *nseen, size_t max, char *msg,
-		     size_t len)
+		     unsigned int order, u64 *seen, size_t *nseen, char *msg, size_t len)
 {
 	if (mag->size > IH_IOVA_MAG_SIZE) {
 		snprintf(msg, len, "iova: magazine of order %u holds %u pfns", order, mag->size);
@@ -724,24 +723,23 @@ static int check_mag(struct ih_iova_domain *iovad, const struct iova_magazine *m
 				 (unsigned long long)mag->pfns[i], order);
 			return -EUCLEAN;
 		}
-		for (size_t j = 0; j < *nseen; j++) {
-			if (seen[j] == mag->pfns[i]) {
-				snprintf(msg, len, "iova: pfn 0x%llx cached twice",
-					 (unsigned long long)mag->pfns[i]);
-				return -EUCLEAN;
-			}
-		}
-		if (*nseen < max)
-			seen[(*nseen)++] = mag->pfns[i];
+		seen[(*nseen)++] = mag->pfns[i];
 	}
 	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 {
 	char dummy[8];
 	struct iova_check c = { .iovad = iovad, .msg = msg ? msg : dummy, .len = msg ? len : sizeof(dummy) };
-	size_t max = 4096, nseen = 0;
+	size_t max = 0, nseen = 0;
 	u64 *seen;
 	int ret;
 
@@ -752,8 +750,11 @@ int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 	pthread_mutex_unlock(&iovad->tree_lock);
 	if (ret)
 		return ret;
-	/* The duplicate scan uses host memory: a checker must not fail under fault injection. */
-	seen = calloc(max, sizeof(*seen));
+	/* Room for every cached pfn: two magazines per CPU and the depot, per order. */
+	for (unsigned int i = 0; i < IH_IOVA_RANGE_CACHE_MAX_SIZE; i++)
+		max += (2 * iovad->ncpus + iovad->rcaches[i].depot_size) * (size_t)IH_IOVA_MAG_SIZE;
+	/* Host memory: a checker must not fail under the model's fault injection. */
+	seen = malloc(max * sizeof(*seen) + 1);
 	IH_BUG_ON(!seen, "iova: host memory for the check");
 	for (unsigned int i = 0; i < IH_IOVA_RANGE_CACHE_MAX_SIZE && !ret; i++) {
 		struct iova_rcache *rc = &iovad->rcaches[i];
@@ -761,21 +762,31 @@ int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 		pthread_mutex_lock(&rc->depot_lock);
 		pthread_mutex_lock(&iovad->tree_lock);
 		for (unsigned int k = 0; k < iovad->ncpus && !ret; k++) {
-			ret = check_mag(iovad, rc->cpu[k].loaded, i, seen, &nseen, max, c.msg, c.len);
+			ret = check_mag(iovad, rc->cpu[k].loaded, i, seen, &nseen, c.msg, c.len);
 			if (!ret)
-				ret = check_mag(iovad, rc->cpu[k].prev, i, seen, &nseen, max, c.msg,
-						c.len);
+				ret = check_mag(iovad, rc->cpu[k].prev, i, seen, &nseen, c.msg, c.len);
 		}
 		for (struct iova_magazine *m = rc->depot; m && !ret; m = m->next) {
 			if (!mag_full(m)) {
 				snprintf(c.msg, c.len, "iova: depot magazine of order %u not full", i);
 				ret = -EUCLEAN;
 			} else {
-				ret = check_mag(iovad, m, i, seen, &nseen, max, c.msg, c.len);
+				ret = check_mag(iovad, m, i, seen, &nseen, c.msg, c.len);
 			}
 		}
 		pthread_mutex_unlock(&iovad->tree_lock);
 		pthread_mutex_unlock(&rc->depot_lock);
+	}
+	/* A pfn cached twice would be handed out twice. */
+	if (!ret && nseen > 1) {
+		qsort(seen, nseen, sizeof(*seen), cmp_u64);
+		for (size_t i = 1; i < nseen && !ret; i++) {
+			if (seen[i] == seen[i - 1]) {
+				snprintf(c.msg, c.len, "iova: pfn 0x%llx cached twice",
+					 (unsigned long long)seen[i]);
+				ret = -EUCLEAN;
+			}
+		}
 	}
 	free(seen);
 	return ret;
