@@ -49,8 +49,8 @@ static int rig_up(struct rig *r, enum ih_domain_type type, unsigned int batch)
 	if (ih_world_create(&cfg, &r->w))
 		return -1;
 	ih_check_set_enabled(r->w, 0);
-	r->e = (struct tfw_entry){ "dev0", tiommu_fwnode(&r->t), 0x10 };
-	r->fw = (struct tfw){ .entries = &r->e, .count = 1 };
+	r->e = (struct tfw_entry){"dev0", tiommu_fwnode(&r->t), 0x10};
+	r->fw = (struct tfw){.entries = &r->e, .count = 1};
 	tfw_install(r->w, &r->fw);
 	if (ih_bus_register(r->w, &ih_platform_bus_type) ||
 	    ih_iommu_set_default_domain_type(r->w, type) || tiommu_register(r->w, &r->t))
@@ -79,8 +79,8 @@ static double round_ns(struct rig *r, unsigned int batch)
 	u64 t0, t1;
 
 	for (unsigned int i = 0; i < batch; i++)
-		if (ih_dma_map_page(r->dev, 0x4000000000ULL + i * SZ_4K, SZ_4K, IH_DMA_TO_DEVICE,
-				    0, &r->dma[i]))
+		if (ih_dma_map_page(r->dev, 0x4000000000ULL + i * SZ_4K, SZ_4K, IH_DMA_TO_DEVICE, 0,
+				    &r->dma[i]))
 			return -1;
 	t0 = now_ns();
 	for (unsigned int i = 0; i < batch; i++)

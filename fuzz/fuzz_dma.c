@@ -62,12 +62,12 @@
  */
 #include "../tests/lib/test_iommu.c"
 
-#define NDEV 2
-#define NSLOT 48
-#define NRAW 32
+#define NDEV	   2
+#define NSLOT	   48
+#define NRAW	   32
 #define POOL_PAGES 256
-#define POOL_PA 0x4000000000ULL /* outside simulated memory */
-#define MAX_OPS 200
+#define POOL_PA	   0x4000000000ULL /* outside simulated memory */
+#define MAX_OPS	   200
 
 enum slot_kind { SLOT_PAGE, SLOT_SG, SLOT_COHERENT };
 
@@ -95,15 +95,28 @@ struct fz {
 	ih_pa_t pool;
 	bool dirty[NDEV]; /* the device's table changed since its last check */
 	struct slot slots[NSLOT];
-	struct { unsigned int dev; u64 pfn, pages; bool used; } raw[NRAW];
+	struct {
+		unsigned int dev;
+		u64 pfn, pages;
+		bool used;
+	} raw[NRAW];
 	unsigned int ncpus;
 	bool expect_report;
 };
 
 static const char *const fail_sites[] = {
-	NULL, "dma:cookie", "dma:fq", "dma:coherent", "iova:domain", "iova:node",
-	"iova:magazine", "check:dma-entry", "check:iova", "check:domain",
-	"io_pgtable:lpae-table", "base:device",
+    NULL,
+    "dma:cookie",
+    "dma:fq",
+    "dma:coherent",
+    "iova:domain",
+    "iova:node",
+    "iova:magazine",
+    "check:dma-entry",
+    "check:iova",
+    "check:domain",
+    "io_pgtable:lpae-table",
+    "base:device",
 };
 
 /* Staleness, leaks and invariants are findings; dma-debug misuse is checked per call. */
@@ -127,8 +140,9 @@ static struct tdomain *tdom(struct fz *z, unsigned int d)
 
 static int prot_of(enum ih_dma_dir dir)
 {
-	return dir == IH_DMA_TO_DEVICE ? IH_PROT_READ :
-	       dir == IH_DMA_FROM_DEVICE ? IH_PROT_WRITE : IH_PROT_READ | IH_PROT_WRITE;
+	return dir == IH_DMA_TO_DEVICE	   ? IH_PROT_READ
+	       : dir == IH_DMA_FROM_DEVICE ? IH_PROT_WRITE
+					   : IH_PROT_READ | IH_PROT_WRITE;
 }
 
 /* The shadow follows what the table must hold: granule pages of live mappings. */
@@ -154,7 +168,7 @@ static void shadow_unmap(struct fz *z, unsigned int d, u64 dma, size_t size)
 	z->dirty[d] = true;
 	if (z->shadow[d])
 		IH_BUG_ON(ih_pgtable_shadow_unmap(z->shadow[d], dma - off, SZ_4K, pages) !=
-				  pages * SZ_4K,
+			      pages * SZ_4K,
 			  "fuzz_dma: shadow lost a mapping");
 }
 
@@ -206,11 +220,11 @@ static struct slot *free_slot(struct fz *z)
 		ret_ = (expr);                                                                     \
 		(z)->expect_report = false;                                                        \
 		IH_BUG_ON(ret_ != -EINVAL || ih_report_total((z)->w) != total_ + 1 ||              \
-				  (ih_report_count((z)->w, (kind)) != before_ + 1 &&               \
-				   ((kind) != IH_REPORT_DMA_UNKNOWN_UNMAP ||                       \
-				    ih_report_count((z)->w, IH_REPORT_DMA_DOUBLE_UNMAP) == 0)),    \
-			  "fuzz_dma: misuse %s: ret %d, reports %lu -> %lu", ih_report_kind_name(kind), \
-			  ret_, total_, ih_report_total((z)->w));                                  \
+			      (ih_report_count((z)->w, (kind)) != before_ + 1 &&                   \
+			       ((kind) != IH_REPORT_DMA_UNKNOWN_UNMAP ||                           \
+				ih_report_count((z)->w, IH_REPORT_DMA_DOUBLE_UNMAP) == 0)),        \
+			  "fuzz_dma: misuse %s: ret %d, reports %lu -> %lu",                       \
+			  ih_report_kind_name(kind), ret_, total_, ih_report_total((z)->w));       \
 	} while (0)
 
 static void op_map_page(struct fz *z, struct fz_in *in)
@@ -229,8 +243,14 @@ static void op_map_page(struct fz *z, struct fz_in *in)
 		return;
 	if (ih_dma_map_page(z->dev[d], pa, size, dir, 0, &dma))
 		return;
-	*s = (struct slot){ .used = true, .kind = SLOT_PAGE, .dev = d, .dir = dir, .dma = dma,
-			    .size = size, .pa = pa, .nents = 1 };
+	*s = (struct slot){.used = true,
+			   .kind = SLOT_PAGE,
+			   .dev = d,
+			   .dir = dir,
+			   .dma = dma,
+			   .size = size,
+			   .pa = pa,
+			   .nents = 1};
 	shadow_map(z, d, dma, pa, size, dir);
 }
 
@@ -253,8 +273,12 @@ static void op_map_sg(struct fz *z, struct fz_in *in)
 	dir = (enum ih_dma_dir)(fz_u8(in) % 3);
 	if (!s || !z->dev[d] || ih_dma_map_sg(z->dev[d], sg, n, dir, 0) != (int)n)
 		return;
-	*s = (struct slot){ .used = true, .kind = SLOT_SG, .dev = d, .dir = dir,
-			    .dma = sg[0].dma_address, .nents = n };
+	*s = (struct slot){.used = true,
+			   .kind = SLOT_SG,
+			   .dev = d,
+			   .dir = dir,
+			   .dma = sg[0].dma_address,
+			   .nents = n};
 	memcpy(s->sg, sg, sizeof(sg));
 	for (unsigned int i = 0; i < n; i++) {
 		s->size += sg[i].length;
@@ -272,9 +296,14 @@ static void op_alloc_coherent(struct fz *z, struct fz_in *in)
 
 	if (!s || !z->dev[d] || ih_dma_alloc_coherent(z->dev[d], size, &dma, &pa))
 		return;
-	*s = (struct slot){ .used = true, .kind = SLOT_COHERENT, .dev = d,
-			    .dir = IH_DMA_BIDIRECTIONAL, .dma = dma, .size = size, .pa = pa,
-			    .nents = 1 };
+	*s = (struct slot){.used = true,
+			   .kind = SLOT_COHERENT,
+			   .dev = d,
+			   .dir = IH_DMA_BIDIRECTIONAL,
+			   .dma = dma,
+			   .size = size,
+			   .pa = pa,
+			   .nents = 1};
 	shadow_map(z, d, dma, pa, size, IH_DMA_BIDIRECTIONAL);
 }
 
@@ -394,7 +423,8 @@ static ih_pa_t live_pa(struct fz *z, unsigned int d, u64 iova)
 			continue;
 		if (s->kind == SLOT_SG) {
 			for (unsigned int k = 0; k < s->nents && pa == IH_PA_INVALID; k++)
-				pa = in_pages(iova, s->sg[k].dma_address, s->sg[k].length, s->sg[k].pa);
+				pa = in_pages(iova, s->sg[k].dma_address, s->sg[k].length,
+					      s->sg[k].pa);
 		} else {
 			pa = in_pages(iova, s->dma, s->size, s->pa);
 		}
@@ -422,12 +452,14 @@ static void op_access(struct fz *z, struct fz_in *in)
 			    &got);
 	td = tdom(z, s->dev);
 	if (want != IH_PA_INVALID) {
-		IH_BUG_ON(ret || got != want, "fuzz_dma: DMA at 0x%llx: ret %d pa 0x%llx, want 0x%llx",
+		IH_BUG_ON(ret || got != want,
+			  "fuzz_dma: DMA at 0x%llx: ret %d pa 0x%llx, want 0x%llx",
 			  (unsigned long long)iova, ret, (unsigned long long)got,
 			  (unsigned long long)want);
 	} else if (td && !ih_dma_domain_is_lazy(&td->domain)) {
 		/* Strict: once unmapped (and not mapped again) the IOVA must fault. */
-		IH_BUG_ON(ret != -EFAULT, "fuzz_dma: DMA at unmapped 0x%llx in a strict domain: ret %d",
+		IH_BUG_ON(ret != -EFAULT,
+			  "fuzz_dma: DMA at unmapped 0x%llx in a strict domain: ret %d",
 			  (unsigned long long)iova, ret);
 	}
 }
@@ -469,8 +501,8 @@ static void setup(struct fz *z, struct fz_in *in)
 {
 	u8 flags = fz_u8(in), ncpu = fz_u8(in), site = fz_u8(in), nth = fz_u8(in);
 	struct ih_dma_fq_options o = {
-		.type = flags & 4 ? IH_DMA_FQ_SINGLE : IH_DMA_FQ_PERCPU,
-		.size = 2u << ((flags >> 3) & 7),
+	    .type = flags & 4 ? IH_DMA_FQ_SINGLE : IH_DMA_FQ_PERCPU,
+	    .size = 2u << ((flags >> 3) & 7),
 	};
 	struct ih_world_config cfg;
 
@@ -489,9 +521,9 @@ static void setup(struct fz *z, struct fz_in *in)
 		return;
 	ih_dma_set_default_fq_options(z->w, &o);
 	for (unsigned int d = 0; d < NDEV; d++)
-		z->entries[d] = (struct tfw_entry){ d ? "dev1" : "dev0", tiommu_fwnode(&z->t),
-						    0x10 + d };
-	z->fw = (struct tfw){ .entries = z->entries, .count = NDEV };
+		z->entries[d] =
+		    (struct tfw_entry){d ? "dev1" : "dev0", tiommu_fwnode(&z->t), 0x10 + d};
+	z->fw = (struct tfw){.entries = z->entries, .count = NDEV};
 	tfw_install(z->w, &z->fw);
 	if (tiommu_register(z->w, &z->t)) {
 		z->t.w = NULL;
@@ -503,8 +535,8 @@ static void setup(struct fz *z, struct fz_in *in)
 	for (unsigned int d = 0; d < NDEV; d++) {
 		struct tdomain *td;
 
-		ih_iommu_set_default_domain_type(z->w, flags & (1u << d) ? IH_DOMAIN_DMA_FQ :
-									       IH_DOMAIN_DMA);
+		ih_iommu_set_default_domain_type(z->w, flags & (1u << d) ? IH_DOMAIN_DMA_FQ
+									 : IH_DOMAIN_DMA);
 		z->dev[d] = tplat_add(z->w, d ? "dev1" : "dev0");
 		if (z->dev[d] && !ih_device_driver(z->dev[d])) {
 			ih_device_unregister(z->dev[d]);

@@ -16,7 +16,7 @@
  */
 
 #define IH_DBG_BUCKETS 256
-#define IH_DBG_RECENT 64
+#define IH_DBG_RECENT  64
 
 struct ih_dma_debug_entry;
 struct ih_check_domain;

@@ -32,15 +32,15 @@ struct ih_dma_debug_entry {
 };
 
 static const char *const type_names[] = {
-	[IH_DBG_PAGE] = "page",
-	[IH_DBG_SG] = "sg list",
-	[IH_DBG_COHERENT] = "coherent buffer",
+    [IH_DBG_PAGE] = "page",
+    [IH_DBG_SG] = "sg list",
+    [IH_DBG_COHERENT] = "coherent buffer",
 };
 
 static const char *const dir_names[] = {
-	[IH_DMA_BIDIRECTIONAL] = "bidirectional",
-	[IH_DMA_TO_DEVICE] = "to-device",
-	[IH_DMA_FROM_DEVICE] = "from-device",
+    [IH_DMA_BIDIRECTIONAL] = "bidirectional",
+    [IH_DMA_TO_DEVICE] = "to-device",
+    [IH_DMA_FROM_DEVICE] = "from-device",
 };
 
 static unsigned int bucket_of(const struct ih_device *dev, u64 dma)
@@ -187,11 +187,13 @@ int ih_dma_debug_unmap(struct ih_device *dev, u64 dma, u64 size, enum ih_dma_dir
 		if (recently_released(st, dev, dma))
 			ih_report(w, IH_REPORT_DMA_DOUBLE_UNMAP, dev->name, call, dma, size,
 				  "%s: %s of [0x%llx, +0x%llx) which is already unmapped",
-				  dev->name, call, (unsigned long long)dma, (unsigned long long)size);
+				  dev->name, call, (unsigned long long)dma,
+				  (unsigned long long)size);
 		else
 			ih_report(w, IH_REPORT_DMA_UNKNOWN_UNMAP, dev->name, call, dma, size,
 				  "%s: %s of [0x%llx, +0x%llx) which the device never mapped",
-				  dev->name, call, (unsigned long long)dma, (unsigned long long)size);
+				  dev->name, call, (unsigned long long)dma,
+				  (unsigned long long)size);
 		return -EINVAL;
 	}
 	e = *best;
@@ -208,7 +210,8 @@ int ih_dma_debug_unmap(struct ih_device *dev, u64 dma, u64 size, enum ih_dma_dir
 
 		pthread_mutex_unlock(&st->bucket_lock[b]);
 		ih_report(w, IH_REPORT_DMA_SIZE_MISMATCH, dev->name, call, dma, size,
-			  "%s: %s of [0x%llx, +0x%llx) (%u entries), mapped with size 0x%llx (%u entries)",
+			  "%s: %s of [0x%llx, +0x%llx) (%u entries), mapped with size 0x%llx (%u "
+			  "entries)",
 			  dev->name, call, (unsigned long long)dma, (unsigned long long)size, nents,
 			  (unsigned long long)msize, mnents);
 		return -EINVAL;
@@ -293,9 +296,9 @@ static void report_domain_leak(struct ih_world *w, const struct ih_dma_debug_ent
 static void report_unbind_leak(struct ih_world *w, const struct ih_dma_debug_entry *e)
 {
 	ih_report(w, IH_REPORT_DMA_LEAK_AT_UNBIND, e->dev_name, "driver_unbind", e->dma, e->size,
-		  "%s: %s [0x%llx, +0x%llx) %s still mapped after the driver unbound",
-		  e->dev_name, type_names[e->type], (unsigned long long)e->dma,
-		  (unsigned long long)e->size, dir_names[e->dir]);
+		  "%s: %s [0x%llx, +0x%llx) %s still mapped after the driver unbound", e->dev_name,
+		  type_names[e->type], (unsigned long long)e->dma, (unsigned long long)e->size,
+		  dir_names[e->dir]);
 }
 
 static void nothing(struct ih_world *w, const struct ih_dma_debug_entry *e)

@@ -180,7 +180,8 @@ void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 i
 	if (other_domain_holds(st, cd, iova, iova + size - 1))
 		return;
 	ih_report(w, IH_REPORT_IOTLB_STALE_AT_FREE, cd->iommu->name, call, iova, size,
-		  "%s: IOVA [0x%llx, 0x%llx) of a %s domain goes back to the allocator while the TLB still translates it",
+		  "%s: IOVA [0x%llx, 0x%llx) of a %s domain goes back to the allocator while the "
+		  "TLB still translates it",
 		  cd->iommu->name ? cd->iommu->name : "iommu", (unsigned long long)iova,
 		  (unsigned long long)(iova + size), ih_domain_type_name(cd->domain->type));
 }
@@ -214,7 +215,8 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 		return;
 	if (want != IH_PA_INVALID) {
 		ih_report(w, IH_REPORT_IOTLB_STALE_ACCESS, dev->name, "device_dma", iova, 1,
-			  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the %s domain now maps it to PA 0x%llx",
+			  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the %s "
+			  "domain now maps it to PA 0x%llx",
 			  dev->name, (unsigned long long)iova, (unsigned long long)pa,
 			  ih_domain_type_name(domain->type), (unsigned long long)want);
 		return;
@@ -233,7 +235,8 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 	if (handed_out)
 		return; /* unmapped but not yet reusable: the lazy window */
 	ih_report(w, IH_REPORT_IOTLB_STALE_ACCESS, dev->name, "device_dma", iova, 1,
-		  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the IOVA is free in the %s domain",
+		  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the IOVA is "
+		  "free in the %s domain",
 		  dev->name, (unsigned long long)iova, (unsigned long long)pa,
 		  ih_domain_type_name(domain->type));
 }

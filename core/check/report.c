@@ -14,18 +14,18 @@
 #define IH_LOG_PREFIX "check: "
 
 static const char *const kind_names[IH_REPORT_NR_KINDS] = {
-	[IH_REPORT_DMA_UNKNOWN_UNMAP] = "dma-unknown-unmap",
-	[IH_REPORT_DMA_DOUBLE_UNMAP] = "dma-double-unmap",
-	[IH_REPORT_DMA_SIZE_MISMATCH] = "dma-size-mismatch",
-	[IH_REPORT_DMA_DIR_MISMATCH] = "dma-dir-mismatch",
-	[IH_REPORT_DMA_NO_DRIVER] = "dma-no-driver",
-	[IH_REPORT_DMA_NO_DOMAIN] = "dma-no-domain",
-	[IH_REPORT_DMA_LEAK_AT_UNBIND] = "dma-leak-at-unbind",
-	[IH_REPORT_DMA_LEAK_AT_DOMAIN_FREE] = "dma-leak-at-domain-free",
-	[IH_REPORT_IOVA_LEAK] = "iova-leak",
-	[IH_REPORT_IOTLB_STALE_AT_FREE] = "iotlb-stale-at-free",
-	[IH_REPORT_IOTLB_STALE_ACCESS] = "iotlb-stale-access",
-	[IH_REPORT_GROUP_INVARIANT] = "group-invariant",
+    [IH_REPORT_DMA_UNKNOWN_UNMAP] = "dma-unknown-unmap",
+    [IH_REPORT_DMA_DOUBLE_UNMAP] = "dma-double-unmap",
+    [IH_REPORT_DMA_SIZE_MISMATCH] = "dma-size-mismatch",
+    [IH_REPORT_DMA_DIR_MISMATCH] = "dma-dir-mismatch",
+    [IH_REPORT_DMA_NO_DRIVER] = "dma-no-driver",
+    [IH_REPORT_DMA_NO_DOMAIN] = "dma-no-domain",
+    [IH_REPORT_DMA_LEAK_AT_UNBIND] = "dma-leak-at-unbind",
+    [IH_REPORT_DMA_LEAK_AT_DOMAIN_FREE] = "dma-leak-at-domain-free",
+    [IH_REPORT_IOVA_LEAK] = "iova-leak",
+    [IH_REPORT_IOTLB_STALE_AT_FREE] = "iotlb-stale-at-free",
+    [IH_REPORT_IOTLB_STALE_ACCESS] = "iotlb-stale-access",
+    [IH_REPORT_GROUP_INVARIANT] = "group-invariant",
 };
 
 const char *ih_report_kind_name(enum ih_report_kind kind)
@@ -48,7 +48,7 @@ void ih_report(struct ih_world *w, enum ih_report_kind kind, const char *dev, co
 	       u64 iova, u64 size, const char *fmt, ...)
 {
 	struct ih_report_state *rs = &w->report;
-	struct ih_report r = { .kind = kind, .call = call ? call : "", .iova = iova, .size = size };
+	struct ih_report r = {.kind = kind, .call = call ? call : "", .iova = iova, .size = size};
 	bool misuse = kind <= IH_REPORT_DMA_NO_DOMAIN;
 	va_list ap;
 
@@ -129,8 +129,7 @@ bool ih_check_on(struct ih_world *w, unsigned int flag)
 
 /* ---- Per-world state ---- */
 
-static int check_notify(struct ih_bus_notifier *nb, enum ih_bus_event event,
-			struct ih_device *dev)
+static int check_notify(struct ih_bus_notifier *nb, enum ih_bus_event event, struct ih_device *dev)
 {
 	struct ih_check_state *st = container_of(nb, struct ih_check_state, nb);
 

@@ -214,8 +214,7 @@ static int walk_rec(struct ih_avl_node *n, int (*fn)(struct ih_avl_node *, void 
 	return walk_rec(n->right, fn, arg);
 }
 
-int ih_avl_walk(const struct ih_avl_tree *t, int (*fn)(struct ih_avl_node *n, void *arg),
-		void *arg)
+int ih_avl_walk(const struct ih_avl_tree *t, int (*fn)(struct ih_avl_node *n, void *arg), void *arg)
 {
 	return walk_rec(t->root, fn, arg);
 }
@@ -254,7 +253,7 @@ static int check_rec(struct check_ctx *c, const struct ih_avl_node *n)
 
 int ih_avl_check(const struct ih_avl_tree *t, char *msg, size_t len)
 {
-	struct check_ctx c = { .t = t };
+	struct check_ctx c = {.t = t};
 
 	check_rec(&c, t->root);
 	if (!c.err && c.count != t->count)

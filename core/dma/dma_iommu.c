@@ -114,8 +114,9 @@ static bool dir_valid(enum ih_dma_dir dir)
 
 static int dma_info_to_prot(enum ih_dma_dir dir, unsigned long attrs)
 {
-	int prot = dir == IH_DMA_TO_DEVICE ? IH_PROT_READ :
-		   dir == IH_DMA_FROM_DEVICE ? IH_PROT_WRITE : IH_PROT_READ | IH_PROT_WRITE;
+	int prot = dir == IH_DMA_TO_DEVICE     ? IH_PROT_READ
+		   : dir == IH_DMA_FROM_DEVICE ? IH_PROT_WRITE
+					       : IH_PROT_READ | IH_PROT_WRITE;
 
 	if (attrs & IH_DMA_ATTR_PRIVILEGED)
 		prot |= IH_PROT_PRIV;
@@ -177,8 +178,8 @@ static void dma_free_iova_unmapped(struct ih_dma_cookie *cookie, u64 iova, size_
  * ONE acquire read of the flush-queue domain says: that snapshot goes into gather.queued
  * and decides the leaf invalidations (io-pgtable), the sync and the free vs queue.
  */
-static void dma_unmap_iova(struct ih_dma_cookie *cookie, struct ih_iommu_domain *domain,
-			   u64 iova, size_t len, const char *call)
+static void dma_unmap_iova(struct ih_dma_cookie *cookie, struct ih_iommu_domain *domain, u64 iova,
+			   size_t len, const char *call)
 {
 	struct ih_world *w = cookie->w;
 	struct ih_iommu_iotlb_gather gather;
@@ -230,8 +231,7 @@ static int dma_map_iommu(struct ih_iommu_domain *domain, ih_pa_t pa, size_t size
 	return 0;
 }
 
-static void dma_unmap_iommu(struct ih_iommu_domain *domain, u64 dma, size_t size,
-			    const char *call)
+static void dma_unmap_iommu(struct ih_iommu_domain *domain, u64 dma, size_t size, const char *call)
 {
 	struct ih_dma_cookie *cookie = dma_cookie(domain);
 	size_t off = dma & (cookie->granule - 1);
@@ -317,7 +317,8 @@ static int sg_sizes(const struct ih_dma_sg *sg, unsigned int nents, size_t granu
 	for (unsigned int i = 0; i < nents; i++) {
 		u64 off = sg[i].pa & (granule - 1);
 
-		if (!sg[i].length || sg[i].length > (1ULL << 40) || sg[i].pa + sg[i].length - 1 < sg[i].pa)
+		if (!sg[i].length || sg[i].length > (1ULL << 40) ||
+		    sg[i].pa + sg[i].length - 1 < sg[i].pa)
 			return -EINVAL;
 		*bytes += sg[i].length;
 		*span += IH_ALIGN_UP(off + sg[i].length, (u64)granule);
@@ -463,7 +464,8 @@ int ih_dma_free_coherent(struct ih_device *dev, size_t size, ih_pa_t pa, u64 dma
 	if (mapped != IH_PA_INVALID && (mapped != pa || !IH_IS_ALIGNED(pa, (u64)granule))) {
 		ih_report(dev->world, IH_REPORT_DMA_UNKNOWN_UNMAP, dev->name, "dma_free_coherent",
 			  dma, size,
-			  "%s: dma_free_coherent of [0x%llx, +0x%zx) with CPU address 0x%llx, mapped to 0x%llx",
+			  "%s: dma_free_coherent of [0x%llx, +0x%zx) with CPU address 0x%llx, "
+			  "mapped to 0x%llx",
 			  dev->name, (unsigned long long)dma, size, (unsigned long long)pa,
 			  (unsigned long long)mapped);
 		return -EINVAL;

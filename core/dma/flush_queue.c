@@ -24,10 +24,11 @@ struct ih_dma_state {
 static void fix_options(struct ih_dma_fq_options *o)
 {
 	if (!o->size)
-		o->size = o->type == IH_DMA_FQ_SINGLE ? IH_DMA_FQ_SINGLE_SIZE : IH_DMA_FQ_PERCPU_SIZE;
+		o->size =
+		    o->type == IH_DMA_FQ_SINGLE ? IH_DMA_FQ_SINGLE_SIZE : IH_DMA_FQ_PERCPU_SIZE;
 	if (!o->timeout_ns)
-		o->timeout_ns = o->type == IH_DMA_FQ_SINGLE ? IH_DMA_FQ_SINGLE_TIMEOUT_NS :
-							      IH_DMA_FQ_PERCPU_TIMEOUT_NS;
+		o->timeout_ns = o->type == IH_DMA_FQ_SINGLE ? IH_DMA_FQ_SINGLE_TIMEOUT_NS
+							    : IH_DMA_FQ_PERCPU_TIMEOUT_NS;
 }
 
 static bool options_valid(const struct ih_dma_fq_options *o)
@@ -204,7 +205,8 @@ void dma_fq_destroy(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq)
 	/* Everything queued is covered by this flush and reclaimed now. */
 	fq_flush_all_rings(cookie, fq);
 	for (unsigned int i = 0; i < fq->nrings; i++) {
-		IH_BUG_ON(fq->rings[i].head != fq->rings[i].tail, "dma-fq: entries left after a flush");
+		IH_BUG_ON(fq->rings[i].head != fq->rings[i].tail,
+			  "dma-fq: entries left after a flush");
 		pthread_mutex_destroy(&fq->rings[i].lock);
 		ih_free(cookie->w, fq->rings[i].entries);
 	}

@@ -130,7 +130,7 @@ static void pull(struct ih_avl_node *an)
 struct search {
 	u64 start, limit; /* inclusive bounds */
 	u64 size, align;
-	int order;    /* pass 1: required gap order; -1 in pass 2 */
+	int order; /* pass 1: required gap order; -1 in pass 2 */
 	u64 result;
 };
 
@@ -192,10 +192,10 @@ static int tree_alloc_locked(struct ih_iova_domain *iovad, struct iova_node *nod
 			     u64 limit_pfn, bool size_aligned)
 {
 	struct search s = {
-		.start = iovad->start_pfn,
-		.limit = limit_pfn,
-		.size = size,
-		.align = size_aligned ? roundup_pow2(size) : 1,
+	    .start = iovad->start_pfn,
+	    .limit = limit_pfn,
+	    .size = size,
+	    .align = size_aligned ? roundup_pow2(size) : 1,
 	};
 
 	/* Pass 1: a gap holding a whole aligned block of the alignment always fits. */
@@ -384,8 +384,8 @@ static void depot_push_locked(struct ih_iova_domain *iovad, struct iova_rcache *
 	rc->depot = mag;
 	rc->depot_size++;
 	/* Keep about one spare magazine per CPU; trim the rest later (deferred work). */
-	if (rc->depot_size > iovad->ncpus && !__atomic_exchange_n(&iovad->trim_armed, true,
-								   __ATOMIC_ACQ_REL))
+	if (rc->depot_size > iovad->ncpus &&
+	    !__atomic_exchange_n(&iovad->trim_armed, true, __ATOMIC_ACQ_REL))
 		ih_timer_arm(iovad->w, &iovad->trim_timer, IH_IOVA_DEPOT_DELAY_NS);
 }
 
@@ -464,8 +464,7 @@ static bool rcache_insert(struct ih_iova_domain *iovad, struct iova_rcache *rc, 
 	return ok;
 }
 
-static u64 rcache_get(struct ih_iova_domain *iovad, struct iova_rcache *rc, u64 limit_pfn,
-		      u64 size)
+static u64 rcache_get(struct ih_iova_domain *iovad, struct iova_rcache *rc, u64 limit_pfn, u64 size)
 {
 	struct iova_cpu_rcache *cpu = this_cpu(iovad, rc);
 	struct iova_magazine *empty = NULL;
@@ -699,8 +698,8 @@ static int check_node(struct ih_avl_node *an, void *arg)
 	c->prev = n;
 	/* Recompute the summary and compare with what is stored. */
 	pull(&probe.avl);
-	if (probe.sub_lo != n->sub_lo || probe.sub_hi != n->sub_hi ||
-	    probe.max_gap != n->max_gap || probe.max_order != n->max_order) {
+	if (probe.sub_lo != n->sub_lo || probe.sub_hi != n->sub_hi || probe.max_gap != n->max_gap ||
+	    probe.max_order != n->max_order) {
 		snprintf(c->msg, c->len, "iova: stale subtree summary at pfn 0x%llx",
 			 (unsigned long long)n->lo);
 		return -EUCLEAN;
@@ -719,7 +718,9 @@ static int check_mag(struct ih_iova_domain *iovad, const struct iova_magazine *m
 		struct iova_node *n = find_locked(iovad, mag->pfns[i]);
 
 		if (!n || n->lo != mag->pfns[i] || n->hi - n->lo + 1 != (1ULL << order)) {
-			snprintf(msg, len, "iova: cached pfn 0x%llx (order %u) is not an allocated range of that order",
+			snprintf(msg, len,
+				 "iova: cached pfn 0x%llx (order %u) is not an allocated range of "
+				 "that order",
 				 (unsigned long long)mag->pfns[i], order);
 			return -EUCLEAN;
 		}
@@ -738,7 +739,8 @@ static int cmp_u64(const void *a, const void *b)
 int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 {
 	char dummy[8];
-	struct iova_check c = { .iovad = iovad, .msg = msg ? msg : dummy, .len = msg ? len : sizeof(dummy) };
+	struct iova_check c = {
+	    .iovad = iovad, .msg = msg ? msg : dummy, .len = msg ? len : sizeof(dummy)};
 	size_t max = 0, nseen = 0;
 	u64 *seen;
 	int ret;
@@ -764,11 +766,13 @@ int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 		for (unsigned int k = 0; k < iovad->ncpus && !ret; k++) {
 			ret = check_mag(iovad, rc->cpu[k].loaded, i, seen, &nseen, c.msg, c.len);
 			if (!ret)
-				ret = check_mag(iovad, rc->cpu[k].prev, i, seen, &nseen, c.msg, c.len);
+				ret = check_mag(iovad, rc->cpu[k].prev, i, seen, &nseen, c.msg,
+						c.len);
 		}
 		for (struct iova_magazine *m = rc->depot; m && !ret; m = m->next) {
 			if (!mag_full(m)) {
-				snprintf(c.msg, c.len, "iova: depot magazine of order %u not full", i);
+				snprintf(c.msg, c.len, "iova: depot magazine of order %u not full",
+					 i);
 				ret = -EUCLEAN;
 			} else {
 				ret = check_mag(iovad, m, i, seen, &nseen, c.msg, c.len);

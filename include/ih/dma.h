@@ -126,9 +126,9 @@ enum ih_dma_fq_type {
 	IH_DMA_FQ_SINGLE, /* one shared ring, for IOMMUs that shadow flushes */
 };
 
-#define IH_DMA_FQ_PERCPU_SIZE	   256
-#define IH_DMA_FQ_PERCPU_TIMEOUT_NS 10000000ULL	  /* 10 ms */
-#define IH_DMA_FQ_SINGLE_SIZE	   32768
+#define IH_DMA_FQ_PERCPU_SIZE	    256
+#define IH_DMA_FQ_PERCPU_TIMEOUT_NS 10000000ULL /* 10 ms */
+#define IH_DMA_FQ_SINGLE_SIZE	    32768
 #define IH_DMA_FQ_SINGLE_TIMEOUT_NS 1000000000ULL /* 1000 ms */
 
 /**

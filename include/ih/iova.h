@@ -36,9 +36,9 @@ struct ih_iova_domain;
  * "iova:alloc-fast".
  */
 
-#define IH_IOVA_RANGE_CACHE_MAX_SIZE 6	/* orders 0..5: up to 32 pages */
-#define IH_IOVA_MAG_SIZE 127		/* pfns per magazine */
-#define IH_IOVA_DEPOT_DELAY_NS 100000000ULL /* 100 ms */
+#define IH_IOVA_RANGE_CACHE_MAX_SIZE 6		  /* orders 0..5: up to 32 pages */
+#define IH_IOVA_MAG_SIZE	     127	  /* pfns per magazine */
+#define IH_IOVA_DEPOT_DELAY_NS	     100000000ULL /* 100 ms */
 
 /**
  * struct ih_iova_stats - counters of one domain.

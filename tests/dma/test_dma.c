@@ -31,9 +31,9 @@ static void setup(void)
 	cfg.ncpus = 2;
 	cr_assert_eq(ih_world_create(&cfg, &w), 0);
 	memset(&t, 0, sizeof(t));
-	entries[0] = (struct tfw_entry){ "dev0", tiommu_fwnode(&t), 0x10 };
-	entries[1] = (struct tfw_entry){ "dev1", tiommu_fwnode(&t), 0x11 };
-	fw = (struct tfw){ .entries = entries, .count = 2 };
+	entries[0] = (struct tfw_entry){"dev0", tiommu_fwnode(&t), 0x10};
+	entries[1] = (struct tfw_entry){"dev1", tiommu_fwnode(&t), 0x11};
+	fw = (struct tfw){.entries = entries, .count = 2};
 	tfw_install(w, &fw);
 	cr_assert_eq(ih_bus_register(w, &ih_platform_bus_type), 0);
 	dev = NULL;
@@ -203,7 +203,7 @@ Test(dma, lazy_unmap_translates_until_the_timer_flushes)
  */
 Test(dma, full_ring_forces_a_flush)
 {
-	struct ih_dma_fq_options o = { .type = IH_DMA_FQ_PERCPU, .size = 4 };
+	struct ih_dma_fq_options o = {.type = IH_DMA_FQ_PERCPU, .size = 4};
 	struct ih_dma_fq_stats st;
 	u64 dma[4];
 	ih_pa_t pa;
@@ -212,8 +212,8 @@ Test(dma, full_ring_forces_a_flush)
 	start(IH_DOMAIN_DMA_FQ);
 	pa = buf(SZ_16K);
 	for (int i = 0; i < 4; i++)
-		cr_assert_eq(ih_dma_map_page(dev, pa + i * SZ_4K, SZ_4K, IH_DMA_TO_DEVICE, 0,
-					     &dma[i]), 0);
+		cr_assert_eq(
+		    ih_dma_map_page(dev, pa + i * SZ_4K, SZ_4K, IH_DMA_TO_DEVICE, 0, &dma[i]), 0);
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(ih_dma_unmap_page(dev, dma[i], SZ_4K, IH_DMA_TO_DEVICE, 0), 0);
 	cr_assert_eq(ih_dma_fq_get_stats(dom(), &st), 0);
@@ -235,7 +235,7 @@ Test(dma, full_ring_forces_a_flush)
 /* Per-CPU rings: each CPU queues into its own; one timeout flushes both. Single: shared. */
 Test(dma, percpu_and_single_queues)
 {
-	struct ih_dma_fq_options single = { .type = IH_DMA_FQ_SINGLE, .size = 4 };
+	struct ih_dma_fq_options single = {.type = IH_DMA_FQ_SINGLE, .size = 4};
 	struct ih_dma_fq_stats st;
 	u64 dma[4];
 	ih_pa_t pa;
@@ -243,8 +243,8 @@ Test(dma, percpu_and_single_queues)
 	start(IH_DOMAIN_DMA_FQ);
 	pa = buf(SZ_16K);
 	for (int i = 0; i < 4; i++)
-		cr_assert_eq(ih_dma_map_page(dev, pa + i * SZ_4K, SZ_4K, IH_DMA_TO_DEVICE, 0,
-					     &dma[i]), 0);
+		cr_assert_eq(
+		    ih_dma_map_page(dev, pa + i * SZ_4K, SZ_4K, IH_DMA_TO_DEVICE, 0, &dma[i]), 0);
 	cr_assert_eq(ih_thread_set_cpu(w, 1), 0);
 	cr_assert_eq(ih_dma_unmap_page(dev, dma[0], SZ_4K, IH_DMA_TO_DEVICE, 0), 0);
 	cr_assert_eq(ih_thread_set_cpu(w, 0), 0);
@@ -449,9 +449,9 @@ Test(dma, sg_list_is_one_contiguous_iova_range)
 	b = buf(SZ_8K);
 	c = buf(SZ_8K);
 	memset(sg, 0, sizeof(sg));
-	sg[0] = (struct ih_dma_sg){ .pa = a + 0x10, .length = 0x100 };
-	sg[1] = (struct ih_dma_sg){ .pa = b, .length = 0x2000 };
-	sg[2] = (struct ih_dma_sg){ .pa = c + 0xff0, .length = 0x20 };
+	sg[0] = (struct ih_dma_sg){.pa = a + 0x10, .length = 0x100};
+	sg[1] = (struct ih_dma_sg){.pa = b, .length = 0x2000};
+	sg[2] = (struct ih_dma_sg){.pa = c + 0xff0, .length = 0x20};
 	cr_assert_eq(ih_dma_map_sg(dev, sg, 3, IH_DMA_BIDIRECTIONAL, 0), 3);
 	base = sg[0].dma_address - 0x10;
 	cr_expect_eq(base & 0xfff, 0);
@@ -459,8 +459,9 @@ Test(dma, sg_list_is_one_contiguous_iova_range)
 	cr_expect_eq(sg[2].dma_address, base + 0x3ff0);
 	cr_expect_eq(sg[2].dma_length, 0x20);
 	for (int i = 0; i < 3; i++) {
-		cr_assert_eq(ih_dma_access(dev, sg[i].dma_address, sg[i].length,
-					   IH_DMA_FROM_DEVICE, &out), 0);
+		cr_assert_eq(
+		    ih_dma_access(dev, sg[i].dma_address, sg[i].length, IH_DMA_FROM_DEVICE, &out),
+		    0);
 		cr_expect_eq(out, sg[i].pa);
 	}
 	cr_assert_eq(ih_dma_access(dev, sg[2].dma_address + 0x10, 1, IH_DMA_TO_DEVICE, &out), 0);
@@ -640,11 +641,11 @@ static void sweep_scenario(struct ih_world *sw, void *arg)
 	enum ih_domain_type type = *(enum ih_domain_type *)arg;
 	struct tiommu st;
 	struct tfw sfw;
-	struct tfw_entry se = { "dev0", tiommu_fwnode(&st), 0x10 };
+	struct tfw_entry se = {"dev0", tiommu_fwnode(&st), 0x10};
 	struct tdriver sd;
 	struct ih_device *d;
-	struct ih_dma_sg sg[2] = { { .pa = 0x80001000, .length = 0x1800 },
-				   { .pa = 0x80004010, .length = 0x10 } };
+	struct ih_dma_sg sg[2] = {{.pa = 0x80001000, .length = 0x1800},
+				  {.pa = 0x80004010, .length = 0x10}};
 	ih_pa_t cpa;
 	u64 dma[3];
 	int ok[3];
@@ -652,7 +653,7 @@ static void sweep_scenario(struct ih_world *sw, void *arg)
 	memset(&st, 0, sizeof(st));
 	if (ih_bus_register(sw, &ih_platform_bus_type))
 		return;
-	sfw = (struct tfw){ .entries = &se, .count = 1 };
+	sfw = (struct tfw){.entries = &se, .count = 1};
 	tfw_install(sw, &sfw);
 	if (ih_iommu_set_default_domain_type(sw, type) || tiommu_register(sw, &st))
 		return;
@@ -684,7 +685,7 @@ out_iommu:
 
 Test(dma, each_dma_allocation_may_fail)
 {
-	enum ih_domain_type types[] = { IH_DOMAIN_DMA, IH_DOMAIN_DMA_FQ };
+	enum ih_domain_type types[] = {IH_DOMAIN_DMA, IH_DOMAIN_DMA_FQ};
 
 	for (int i = 0; i < 2; i++) {
 		cr_expect_geq(fault_sweep(sweep_scenario, &types[i], "dma:"), 2);

@@ -116,7 +116,9 @@ Test(iova, random_sequence_matches_a_reference_bitmap)
 {
 	enum { SPACE = 4096 };
 	static u8 used[SPACE];
-	struct { u64 pfn, size; } live[512];
+	struct {
+		u64 pfn, size;
+	} live[512];
 	unsigned int nlive = 0;
 	u64 rng = 42;
 

@@ -51,7 +51,7 @@ static void t_flush_all(void *cookie)
 {
 	struct tiommu *t = cookie;
 
-	t->tlb_flush_all++;
+	__atomic_fetch_add(&t->tlb_flush_all, 1, __ATOMIC_RELAXED);
 	tlb_inval(t, NULL, 0, ~0ULL);
 }
 
@@ -59,14 +59,14 @@ static void t_flush_walk(u64 iova, size_t size, size_t granule, void *cookie)
 {
 	struct tiommu *t = cookie;
 
-	t->tlb_flush_walk++;
+	__atomic_fetch_add(&t->tlb_flush_walk, 1, __ATOMIC_RELAXED);
 	tlb_inval(t, NULL, iova, iova + size - 1);
 }
 
 static void t_add_page(struct ih_iommu_iotlb_gather *gather, u64 iova, size_t granule,
 		       void *cookie)
 {
-	((struct tiommu *)cookie)->tlb_add_page++;
+	__atomic_fetch_add(&((struct tiommu *)cookie)->tlb_add_page, 1, __ATOMIC_RELAXED);
 	ih_iommu_iotlb_gather_add_range(gather, iova, granule);
 }
 
@@ -124,8 +124,8 @@ static void t_sync(struct ih_iommu_domain *domain, struct ih_iommu_iotlb_gather 
 {
 	struct tdomain *d = container_of(domain, struct tdomain, domain);
 
-	d->t->iotlb_sync++;
-	if (!d->t->forgetful_sync && gather->start <= gather->end)
+	__atomic_fetch_add(&d->t->iotlb_sync, 1, __ATOMIC_RELAXED);
+	if (!READ_ONCE(d->t->forgetful_sync) && gather->start <= gather->end)
 		tlb_inval(d->t, d, gather->start, gather->end);
 }
 
@@ -133,7 +133,7 @@ static void t_flush_iotlb_all(struct ih_iommu_domain *domain)
 {
 	struct tdomain *d = container_of(domain, struct tdomain, domain);
 
-	d->t->iotlb_flush_all++;
+	__atomic_fetch_add(&d->t->iotlb_flush_all, 1, __ATOMIC_RELAXED);
 	tlb_inval(d->t, d, 0, ~0ULL);
 }
 

@@ -40,7 +40,7 @@ struct tiommu {
 	bool no_identity;       /* domain_alloc refuses IH_DOMAIN_IDENTITY */
 	const char *fail_probe; /* probe_device fails for this device name */
 	int def_domain_type;    /* returned by def_domain_type for every device */
-	/* counters */
+	/* counters (the flush ones are updated atomically: several domains flush at once) */
 	unsigned long xlates, probes, releases, attaches, domains_alive;
 	unsigned long tlb_flush_all, tlb_flush_walk, tlb_add_page, iotlb_sync;
 	/* DMA-layer knobs and counters (zero: the correct driver) */
