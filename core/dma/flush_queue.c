@@ -124,12 +124,18 @@ static bool ring_full(const struct fq_ring *r)
 	return ((r->tail + 1) & r->mask) == r->head;
 }
 
-/* Reclaim every entry whose stamp a finished flush has passed. Called with the ring lock. */
-static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r)
+/*
+ * Reclaim every entry whose stamp a finished flush has passed, or that a flush this
+ * thread started after the entry was queued (@own: that flush's started count, 0 for
+ * none) has completed. Called with the ring lock.
+ */
+static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u64 own)
 {
 	/* Acquire: pairs with the release increment after flush_iotlb_all returned. */
 	u64 finished = __atomic_load_n(&cookie->flush_finish_cnt, __ATOMIC_ACQUIRE);
 
+	if (own > finished)
+		finished = own;
 	while (r->head != r->tail) {
 		struct fq_entry *e = &r->entries[r->head];
 
@@ -141,13 +147,18 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r)
 	}
 }
 
-/* Invalidate the domain's whole IOTLB: every entry queued before the start is covered. */
-static void fq_flush_iotlb(struct ih_dma_cookie *cookie)
+/*
+ * Invalidate the domain's whole IOTLB: every entry queued before the start is covered.
+ * Return: this flush's started count (entries stamped below it are covered once it returns).
+ */
+static u64 fq_flush_iotlb(struct ih_dma_cookie *cookie)
 {
-	__atomic_fetch_add(&cookie->flush_start_cnt, 1, __ATOMIC_SEQ_CST);
+	u64 started = __atomic_add_fetch(&cookie->flush_start_cnt, 1, __ATOMIC_SEQ_CST);
+
 	cookie->domain->ops->flush_iotlb_all(cookie->domain);
 	/* Release: a reclaimer that sees this count also sees the completed invalidation. */
 	__atomic_fetch_add(&cookie->flush_finish_cnt, 1, __ATOMIC_RELEASE);
+	return started;
 }
 
 void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u64 pages)
@@ -157,11 +168,19 @@ void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u
 
 	pthread_mutex_lock(&r->lock);
 	/* Make room with what earlier flushes already cover, then force a flush if full. */
-	ring_free_locked(cookie, r);
+	ring_free_locked(cookie, r, 0);
 	if (ring_full(r)) {
+		u64 own;
+
 		__atomic_fetch_add(&cookie->full_flushes, 1, __ATOMIC_RELAXED);
-		fq_flush_iotlb(cookie);
-		ring_free_locked(cookie, r);
+		own = fq_flush_iotlb(cookie);
+		/*
+		 * The finished count alone may still be below our stamps when another CPU's
+		 * flush started before ours and has not finished (finished counts flushes,
+		 * not which ones): then the ring would stay full. Every entry here was queued
+		 * before our flush started, so our completed flush covers them all.
+		 */
+		ring_free_locked(cookie, r, own);
 	}
 	IH_BUG_ON(ring_full(r), "dma-fq: ring still full after a flush");
 	idx = r->tail;
@@ -180,10 +199,15 @@ void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u
 
 static void fq_flush_all_rings(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq)
 {
-	fq_flush_iotlb(cookie);
+	/*
+	 * Entries queued after our flush started are stamped with at least its count: a
+	 * ring may keep those, and what only someone else's unfinished flush covers.
+	 */
+	u64 own = fq_flush_iotlb(cookie);
+
 	for (unsigned int i = 0; i < fq->nrings; i++) {
 		pthread_mutex_lock(&fq->rings[i].lock);
-		ring_free_locked(cookie, &fq->rings[i]);
+		ring_free_locked(cookie, &fq->rings[i], own);
 		pthread_mutex_unlock(&fq->rings[i].lock);
 	}
 }

@@ -277,6 +277,52 @@ Test(dma, percpu_and_single_queues)
 	ih_pm_free(w, pa, SZ_16K);
 }
 
+/*
+ * A full ring while another CPU's flush is still in flight. CPU 0 starts a flush (started
+ * 1, finished 0); in the middle of it CPU 1 queues 3 unmaps (stamped 1: its ring of 4 is
+ * full) and a 4th: the forced flush makes started 2 but finished only 1, which does not
+ * pass the stamps. The entries were queued before the forced flush started, so its
+ * completion covers them: they are reclaimed and the 4th fits. (Going by the finished
+ * count alone, the ring would stay full here; the TSan scenario first hit this.)
+ */
+static u64 inflight_dma[4];
+
+static void unmap_on_cpu1_mid_flush(struct tiommu *ti)
+{
+	cr_assert_eq(ih_thread_set_cpu(w, 1), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(ih_dma_unmap_page(dev, inflight_dma[i], SZ_4K, IH_DMA_TO_DEVICE, 0),
+			     0);
+	cr_assert_eq(ih_thread_set_cpu(w, 0), 0);
+}
+
+Test(dma, full_ring_during_another_cpus_flush)
+{
+	struct ih_dma_fq_options o = {.type = IH_DMA_FQ_PERCPU, .size = 4};
+	struct ih_dma_fq_stats st;
+	u64 first;
+
+	cr_assert_eq(ih_dma_set_default_fq_options(w, &o), 0);
+	start(IH_DOMAIN_DMA_FQ);
+	cr_assert_eq(ih_dma_map_page(dev, 0x80000000, SZ_4K, IH_DMA_TO_DEVICE, 0, &first), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(ih_dma_map_page(dev, 0x80001000 + i * SZ_4K, SZ_4K, IH_DMA_TO_DEVICE,
+					     0, &inflight_dma[i]),
+			     0);
+	cr_assert_eq(ih_dma_unmap_page(dev, first, SZ_4K, IH_DMA_TO_DEVICE, 0), 0);
+	t.flush_all_hook = unmap_on_cpu1_mid_flush;
+	ih_dma_fq_flush(dom());
+	cr_assert_eq(ih_dma_fq_get_stats(dom(), &st), 0);
+	cr_expect_eq(st.flush_started, 2);
+	cr_expect_eq(st.flush_finished, 2);
+	cr_expect_eq(st.full_flushes, 1);
+	cr_expect_eq(st.reclaimed, 4, "CPU 0's entry and CPU 1's first three");
+	cr_expect_eq(st.queued, 1, "the 4th, stamped after the forced flush started");
+	ih_clock_advance(w, IH_DMA_FQ_PERCPU_TIMEOUT_NS);
+	cr_assert_eq(ih_dma_fq_get_stats(dom(), &st), 0);
+	cr_expect_eq(st.queued, 0);
+}
+
 /* A driver without flush_iotlb_all cannot have a flush queue: DMA-FQ becomes DMA. */
 Test(dma, no_flush_all_falls_back_to_strict)
 {

@@ -132,8 +132,13 @@ static void t_sync(struct ih_iommu_domain *domain, struct ih_iommu_iotlb_gather 
 static void t_flush_iotlb_all(struct ih_iommu_domain *domain)
 {
 	struct tdomain *d = container_of(domain, struct tdomain, domain);
+	void (*hook)(struct tiommu *t) = d->t->flush_all_hook;
 
 	__atomic_fetch_add(&d->t->iotlb_flush_all, 1, __ATOMIC_RELAXED);
+	if (hook) {
+		d->t->flush_all_hook = NULL;
+		hook(d->t);
+	}
 	tlb_inval(d->t, d, 0, ~0ULL);
 }
 

@@ -46,6 +46,8 @@ struct tiommu {
 	/* DMA-layer knobs and counters (zero: the correct driver) */
 	bool forgetful_sync;    /* iotlb_sync counts but invalidates nothing (a buggy driver) */
 	bool no_flush_all;      /* paging domains have no flush_iotlb_all: no flush queue */
+	/* called once from the next flush_iotlb_all, mid-flush (set-up: a test's own thread) */
+	void (*flush_all_hook)(struct tiommu *t);
 	unsigned long iotlb_flush_all, tlb_hits, tlb_misses, dma_faults;
 	/* the modelled hardware (private to test_iommu.c) */
 	pthread_mutex_t hw_lock; /* protects masters, tlb, tlb_next, gen */
