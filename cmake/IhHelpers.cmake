@@ -30,8 +30,10 @@ endfunction()
 # Exit 0 pass, 1 fail, 77 skip.
 function(ih_add_tsan_scenario src)
 	get_filename_component(name ${src} NAME_WE)
-	add_executable(${name} ${src})
-	target_include_directories(${name} PRIVATE ${IH_SRC}/tsan ${IH_SRC}/core ${IH_SRC}/hw)
+	# The test IOMMU driver (no Criterion inside) serves scenarios on the core.
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/tsan ${IH_SRC}/tests ${IH_SRC}/core
+		${IH_SRC}/hw)
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 	# setarch -R: TSan needs the classic address layout on kernels with high mmap entropy.
 	add_test(NAME ${name} COMMAND setarch ${CMAKE_SYSTEM_PROCESSOR} -R $<TARGET_FILE:${name}>)
