@@ -904,13 +904,14 @@ int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_
 	/* A private copy: libfdt wants 8-byte alignment, and the caller's buffer may not. */
 	copy = ih_alloc(w, size, "dt:blob");
 	c->d = ih_alloc(w, sizeof(*c->d), "dt:desc");
+	if (c->d)
+		c->d->w = w;
 	if (!copy || !c->d) {
 		ret = ih_fw_diag_set(diag, -ENOMEM, -1, NULL, NULL, "out of memory");
 		goto free_desc;
 	}
 	memcpy(copy, blob, size);
 	c->fdt = copy;
-	c->d->w = w;
 	ret = fdt_check_full(copy, size);
 	if (ret) {
 		ret = dt_fdt_err(c, -1, NULL, ret, "fdt_check_full");
