@@ -23,6 +23,12 @@ struct dt_ph {
 	int msi;   /* index in desc->msi_ctrls, or -1 */
 };
 
+/* Hash of a node's full path, to find two nodes with one path (duplicate sibling names). */
+struct dt_name {
+	u64 hash;
+	int node;
+};
+
 struct dt_ctx {
 	struct ih_world *w;
 	const void *fdt;
@@ -30,6 +36,8 @@ struct dt_ctx {
 	struct ih_dt_desc *d;
 	struct dt_ph *ph;
 	unsigned int nph;
+	struct dt_name *names;
+	unsigned int nnames, cap_names;
 	unsigned int cap_ph, cap_iommus, cap_clients, cap_hosts, cap_msi;
 	/* The walk: parent offsets and path of the node being visited, by depth. */
 	int parent[IH_DT_MAX_DEPTH + 1];
@@ -215,10 +223,19 @@ static int dt_walk(struct dt_ctx *c, int (*visit)(struct dt_ctx *c, int node, in
 static int dt_visit_phandle(struct dt_ctx *c, int node, int depth)
 {
 	static const char *const names[] = { "phandle", "linux,phandle" };
+	u64 hash = 0xcbf29ce484222325ull;
 	u32 phandle = 0;
 	int ret;
 
 	c->d->nodes++;
+	/* FNV-1a over the path; equal hashes are compared in full afterwards. */
+	for (const char *q = c->path; *q; q++)
+		hash = (hash ^ (u8)*q) * 0x100000001b3ull;
+	ret = dt_grow(c, (void **)&c->names, &c->cap_names, c->nnames, sizeof(*c->names),
+		      "dt:names");
+	if (ret)
+		return ret;
+	c->names[c->nnames++] = (struct dt_name){ hash, node };
 	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
 		int len;
 		const fdt32_t *p = fdt_getprop(c->fdt, node, names[i], &len);
@@ -247,10 +264,45 @@ static int dt_visit_phandle(struct dt_ctx *c, int node, int depth)
 	return 0;
 }
 
+static int dt_name_cmp(const void *a, const void *b)
+{
+	const struct dt_name *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
+/*
+ * Sibling nodes must have distinct names (Devicetree Specification 2.2.1) and
+ * fdt_check_full() does not check it; two nodes with one path would make every path-keyed
+ * lookup ambiguous.
+ */
+static int dt_check_unique_paths(struct dt_ctx *c)
+{
+	char a[IH_DT_MAX_PATH], b[IH_DT_MAX_PATH];
+
+	if (c->nnames)
+		qsort(c->names, c->nnames, sizeof(*c->names), dt_name_cmp);
+	for (unsigned int i = 1; i < c->nnames; i++) {
+		if (c->names[i].hash != c->names[i - 1].hash)
+			continue;
+		if (fdt_get_path(c->fdt, c->names[i - 1].node, a, sizeof(a)) < 0 ||
+		    fdt_get_path(c->fdt, c->names[i].node, b, sizeof(b)) < 0)
+			continue; /* longer than any path the walk accepted: cannot be equal */
+		if (!strcmp(a, b))
+			return dt_err(c, -EINVAL, c->names[i].node, NULL,
+				      "another node has the same path (duplicate sibling name)");
+	}
+	return 0;
+}
+
 static int dt_build_phandles(struct dt_ctx *c)
 {
 	int ret = dt_walk(c, dt_visit_phandle);
 
+	if (!ret)
+		ret = dt_check_unique_paths(c);
 	if (ret)
 		return ret;
 	if (c->nph)
@@ -932,6 +984,7 @@ int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_
 
 free_desc:
 	ih_dt_free(c->d);
+	ih_free(w, c->names);
 	ih_free(w, c->ph);
 	ih_free(w, copy);
 	ih_free(w, c);

@@ -198,7 +198,8 @@ struct ih_dt_desc {
  *    an `iommus` list whose cells do not divide into phandle + #iommu-cells entries, an
  *    empty `iommus`, an iommu-map/msi-map not made of 4-cell entries, an entry of length
  *    0, an iommu-map target with #iommu-cells other than 1, bad #address-cells/#size-cells
- *    (libfdt: above 4), two nodes with one phandle, phandle 0 or 0xffffffff referenced;
+ *    (libfdt: above 4), two nodes with one phandle, phandle 0 or 0xffffffff referenced,
+ *    two sibling nodes with one name (fdt_check_full() lets that through);
  *  * -ENOENT: a phandle that no node carries (dangling reference);
  *  * -ERANGE: an iommu-map/msi-map entry with rid-base + length or out-base + length
  *    above 2^32;

@@ -360,6 +360,30 @@ Test(fw_dt, unterminated_compatible_is_einval)
 			     "NUL-terminated");
 }
 
+Test(fw_dt, duplicate_sibling_names_are_einval)
+{
+	/* dtc merges same-named nodes, so build the blob with libfdt's sequential writer. */
+	static u8 blob[1024];
+	struct ih_fw_diag diag;
+	struct ih_dt_desc *d = (void *)1;
+
+	cr_assert_eq(fdt_create(blob, sizeof(blob)), 0);
+	cr_assert_eq(fdt_finish_reservemap(blob), 0);
+	cr_assert_eq(fdt_begin_node(blob, ""), 0);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(fdt_begin_node(blob, "iommu@1000"), 0);
+		cr_assert_eq(fdt_property_u32(blob, "#iommu-cells", 1), 0);
+		cr_assert_eq(fdt_end_node(blob), 0);
+	}
+	cr_assert_eq(fdt_end_node(blob), 0);
+	cr_assert_eq(fdt_finish(blob), 0);
+	cr_assert_eq(fdt_check_full(blob, sizeof(blob)), 0, "libfdt itself accepts the blob");
+	cr_expect_eq(ih_dt_parse(w, blob, fdt_totalsize(blob), &d, &diag), -EINVAL);
+	cr_expect_null(d);
+	cr_expect_str_eq(diag.where, "/iommu@1000");
+	cr_expect(strstr(diag.reason, "duplicate sibling name"), "%s", diag.reason);
+}
+
 /* Blob-level faults: found by fdt_check_full() or the length check in front of it. */
 static int parse_bytes(const u8 *blob, size_t len, struct ih_fw_diag *diag)
 {
