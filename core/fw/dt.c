@@ -964,6 +964,16 @@ int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_
 	}
 	memcpy(copy, blob, size);
 	c->fdt = copy;
+	/*
+	 * Versions before 16 (full-path node names, no strings-block size) crash libfdt
+	 * 1.6.1's fdt_check_full() itself (found by fuzz_dtb). Nothing has emitted them since
+	 * dtc 1.1; DTSpec 5.2 describes version 17 with last compatible version 16.
+	 */
+	if (fdt_magic(copy) == FDT_MAGIC && fdt_version(copy) < 16) {
+		ret = ih_fw_diag_set(diag, -EINVAL, 20, NULL, NULL,
+				     "FDT version %u predates 16: not supported", fdt_version(copy));
+		goto free_desc;
+	}
 	ret = fdt_check_full(copy, size);
 	if (ret) {
 		ret = dt_fdt_err(c, -1, NULL, ret, "fdt_check_full");

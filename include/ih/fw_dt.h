@@ -193,7 +193,8 @@ struct ih_dt_desc {
  * Context: any thread; allocates from @w.
  * Return: 0 on success, or
  *  * -EOVERFLOW: blob shorter than an FDT header or than its totalsize, or truncated inside;
- *  * -EINVAL: libfdt rejects the structure (bad magic, version, layout, strings), a
+ *  * -EINVAL: libfdt rejects the structure (bad magic, version, layout, strings), the
+ *    version is below 16 (libfdt 1.6.1 cannot check those safely), a
  *    property of the wrong length, #iommu-cells missing or above %IH_DT_MAX_IOMMU_CELLS,
  *    an `iommus` list whose cells do not divide into phandle + #iommu-cells entries, an
  *    empty `iommus`, an iommu-map/msi-map not made of 4-cell entries, an entry of length

@@ -424,6 +424,26 @@ Test(fw_dt, bad_magic_is_einval_with_libfdt_text)
 	free(blob);
 }
 
+Test(fw_dt, versions_before_16_are_refused_before_libfdt_sees_them)
+{
+	struct ih_fw_diag diag;
+	size_t len;
+	u8 *blob = fwt_dtc("good", &len);
+
+	cr_assert_not_null(blob);
+	/* libfdt 1.6.1 fdt_check_full() faults on these when last_comp_version allows them. */
+	fdt_set_last_comp_version(blob, 0);
+	for (u32 v = 1; v < 16; v++) {
+		fdt_set_version(blob, v);
+		cr_expect_eq(parse_bytes(blob, len, &diag), -EINVAL, "version %u", v);
+		cr_expect(strstr(diag.reason, "predates 16"), "%s", diag.reason);
+	}
+	fdt_set_version(blob, 16);
+	fdt_set_last_comp_version(blob, 16);
+	cr_expect_eq(parse_bytes(blob, len, &diag), 0, "version 16: %s", diag.reason);
+	free(blob);
+}
+
 Test(fw_dt, totalsize_beyond_buffer_is_eoverflow)
 {
 	struct ih_fw_diag diag;
