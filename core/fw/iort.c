@@ -520,7 +520,8 @@ int ih_iort_parse(struct ih_world *w, const void *buf, size_t size, unsigned int
 		}
 	}
 	for (u32 i = 0; i < count; i++) {
-		ret = iort_decode_maps(&c, i, c.t->map_store + used);
+		/* No pointer arithmetic on a NULL store when the table has no mappings. */
+		ret = iort_decode_maps(&c, i, c.t->map_store ? c.t->map_store + used : NULL);
 		if (ret)
 			goto free_table;
 		used += c.t->nodes[i].nmaps;

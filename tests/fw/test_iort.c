@@ -356,6 +356,29 @@ Test(fw_iort, zero_nodes_is_an_empty_table)
 	ih_iort_free(t);
 }
 
+Test(fw_iort, nodes_without_any_mapping_parse)
+{
+	struct ih_iort *t;
+	unsigned int node;
+	u32 id;
+	u8 body[8] = { 1, 0, 0, 0, 7, 0, 0, 0 };
+
+	/* Two ITS groups and nothing that maps to them (found by fuzz_iort). */
+	ib_init(&tb, 3);
+	ib_node(&tb, 0, 1, body, 8, 0);
+	ib_node(&tb, 0, 1, body, 8, 0);
+	ib_finish(&tb);
+	t = parse_ok(tb.b, tb.len);
+	cr_expect_eq(t->nnodes, 2);
+	cr_expect_eq(t->nmaps, 0);
+	cr_expect_null(t->nodes[1].maps);
+	cr_expect_eq(t->nodes[1].u.its.ids[0], 7);
+	cr_expect_eq(ih_iort_lookup_smmu(t, 0, 1, &node, &id), -ENODEV);
+	cr_expect_eq(ih_iort_lookup_msi(t, 1, 1, &node, &id), 0);
+	cr_expect_eq(node, 1);
+	ih_iort_free(t);
+}
+
 /* ---- node errors ---- */
 
 Test(fw_iort, node_length_below_header_is_einval)
