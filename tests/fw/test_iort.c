@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* ACPI IORT parsing: reference table, every error class, lookups, fault sweep, real tables. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <ih/alloc.h>
 #include <ih/fw_iort.h>
@@ -846,4 +848,90 @@ Test(fw_iort, x13s_smmu_bases_match_its_device_tree)
 		cr_expect(found, "SMMU at 0x%llx", (unsigned long long)want[k]);
 	}
 	ih_iort_free(t);
+}
+
+/*
+ * Differential against ACPICA: `iasl -d` (the installed acpica-tools) disassembles each
+ * real table; the node types it prints, in order, and the number of ID mappings it dumps
+ * (one "Output Reference" line each) must equal what we parsed.
+ */
+static int iasl_facts(const u8 *blob, size_t len, u32 *types, unsigned int max, u32 *nmaps)
+{
+	char dir[] = "/tmp/ih-iasl-XXXXXX", path[256], cmd[512], line[512];
+	unsigned int n = 0;
+	FILE *f;
+
+	*nmaps = 0;
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.dat", dir);
+	f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(blob, 1, len, f), len);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd %s && iasl -d t.dat >/dev/null 2>&1", dir);
+	cr_assert_eq(system(cmd), 0, "iasl -d failed");
+	snprintf(path, sizeof(path), "%s/t.dsl", dir);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, ']');
+		unsigned int v;
+
+		if (!p)
+			continue;
+		p += strspn(p + 1, " ") + 1;
+		if (sscanf(p, "Type : %x", &v) == 1 && n < max)
+			types[n++] = v;
+		else if (!strncmp(p, "Output Reference :", 18))
+			(*nmaps)++;
+	}
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	return (int)n;
+}
+
+Test(fw_iort, node_types_and_mapping_counts_agree_with_iasl)
+{
+	char line[512], file[160], path[512];
+	unsigned int compared = 0, listed = 0;
+	FILE *f;
+
+	/* Every table of the oracle list that parses (not the templates, not the corrupt one). */
+	snprintf(path, sizeof(path), "%s/tests/fw/iort_facts.txt", IH_SOURCE_DIR);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		struct ih_fw_diag diag;
+		u32 types[64], nmaps;
+		struct ih_iort *t;
+		bool external;
+		size_t len;
+		u8 *blob;
+		int n;
+
+		if (sscanf(line, "table %159s", file) != 1)
+			continue;
+		listed++;
+		blob = load_real_iort(file, &len, &external);
+		if (!blob)
+			continue;
+		if (ih_iort_parse(w, blob, len, 0, &t, &diag)) {
+			free(blob);
+			continue;
+		}
+		n = iasl_facts(blob, len, types, ARRAY_SIZE(types), &nmaps);
+		free(blob);
+		cr_expect_eq((u32)n, t->nnodes, "%s: iasl shows %d nodes", file, n);
+		for (int k = 0; k < n && (u32)k < t->nnodes; k++)
+			cr_expect_eq(t->nodes[k].type, types[k], "%s node %d", file, k);
+		cr_expect_eq(nmaps, t->nmaps, "%s: iasl dumps %u mappings", file, nmaps);
+		ih_iort_free(t);
+		compared++;
+	}
+	fclose(f);
+	cr_expect_geq(compared, 3, "the QEMU tables are in the repository");
+	if (compared < listed - 3)
+		cr_log_warn("iasl differential: %u tables compared (external corpus absent?)",
+			    compared);
 }
