@@ -202,7 +202,7 @@ struct ih_iort {
  *  * -EINVAL: signature not "IORT", Length below the 48-byte IORT header, NodeOffset
  *    inside the header, a node Length below 16 or below its type's fixed fields, an
  *    IdArrayRef inside the node header, an OutputReference (or PMCG node reference) that
- *    is not the start of a node, a named component whose name has no NUL;
+ *    is not the start of a node;
  *  * -ERANGE: a (non-single) mapping whose InputBase + IdCount or OutputBase + IdCount
  *    wraps 32 bits;
  *  * -ELOOP: output references that form a cycle (a node reachable from itself);

@@ -384,6 +384,51 @@ Test(fw_dt, duplicate_sibling_names_are_einval)
 	cr_expect(strstr(diag.reason, "duplicate sibling name"), "%s", diag.reason);
 }
 
+/* A chain of @depth nested nodes named @name, built with libfdt's sequential writer. */
+static void build_nested(u8 *blob, size_t size, int depth, const char *name)
+{
+	cr_assert_eq(fdt_create(blob, (int)size), 0);
+	cr_assert_eq(fdt_finish_reservemap(blob), 0);
+	cr_assert_eq(fdt_begin_node(blob, ""), 0);
+	for (int i = 0; i < depth; i++)
+		cr_assert_eq(fdt_begin_node(blob, name), 0);
+	for (int i = 0; i <= depth; i++)
+		cr_assert_eq(fdt_end_node(blob), 0);
+	cr_assert_eq(fdt_finish(blob), 0);
+}
+
+Test(fw_dt, nesting_deeper_than_limit_is_e2big)
+{
+	static u8 blob[8192];
+	struct ih_fw_diag diag;
+	struct ih_dt_desc *d;
+
+	build_nested(blob, sizeof(blob), IH_DT_MAX_DEPTH, "a");
+	cr_expect_eq(ih_dt_parse(w, blob, fdt_totalsize(blob), &d, &diag), 0, "%s", diag.reason);
+	ih_dt_free(d);
+	build_nested(blob, sizeof(blob), IH_DT_MAX_DEPTH + 1, "a");
+	cr_expect_eq(ih_dt_parse(w, blob, fdt_totalsize(blob), &d, &diag), -E2BIG);
+	cr_expect(strstr(diag.reason, "nesting deeper than 64"), "%s", diag.reason);
+}
+
+Test(fw_dt, path_longer_than_limit_is_enametoolong)
+{
+	static u8 blob[8192];
+	struct ih_fw_diag diag;
+	struct ih_dt_desc *d;
+	char name[64];
+
+	/* Ten levels of 50-character names: a 510-byte path fits, eleven do not. */
+	memset(name, 'n', 50);
+	name[50] = '\0';
+	build_nested(blob, sizeof(blob), 10, name);
+	cr_expect_eq(ih_dt_parse(w, blob, fdt_totalsize(blob), &d, &diag), 0, "%s", diag.reason);
+	ih_dt_free(d);
+	build_nested(blob, sizeof(blob), 11, name);
+	cr_expect_eq(ih_dt_parse(w, blob, fdt_totalsize(blob), &d, &diag), -ENAMETOOLONG);
+	cr_expect(strstr(diag.reason, "longer than 512"), "%s", diag.reason);
+}
+
 /* Blob-level faults: found by fdt_check_full() or the length check in front of it. */
 static int parse_bytes(const u8 *blob, size_t len, struct ih_fw_diag *diag)
 {
