@@ -652,7 +652,7 @@ Test(fw_dt, real_dtbs_match_the_oracle_facts)
 			c.skip = !c.blob;
 			nclients = 0;
 			if (c.skip) {
-				cr_log_warn("%s: not in corpus/dtb nor in %s: skipped", c.file,
+				fwt_note("%s: not in corpus/dtb nor in %s: skipped", c.file,
 					    fwt_corpus_real(ext, sizeof(ext)));
 				continue;
 			}
@@ -727,7 +727,7 @@ Test(fw_dt, real_dtbs_match_the_oracle_facts)
 	/* The nine small DTBs are in the repository; the four big ones come from outside. */
 	cr_expect_eq(in_repo, 9);
 	if (checked < 13)
-		cr_log_warn("external corpus: %u of 4 large DTBs checked (set IH_CORPUS_REAL)",
+		fwt_note("external corpus: %u of 4 large DTBs checked (set IH_CORPUS_REAL)",
 			    checked - in_repo);
 }
 

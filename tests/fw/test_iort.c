@@ -657,7 +657,7 @@ Test(fw_iort, real_tables_match_the_oracle_facts)
 			int ret;
 
 			if (!blob) {
-				cr_log_warn("%s: not in corpus/iort nor in %s: skipped", file,
+				fwt_note("%s: not in corpus/iort nor in %s: skipped", file,
 					    fwt_corpus_real(ext, sizeof(ext)));
 				continue;
 			}
@@ -741,7 +741,7 @@ Test(fw_iort, real_tables_match_the_oracle_facts)
 	/* QEMU x3 and the two iasl templates are in the repository. */
 	cr_expect_eq(in_repo, 5);
 	if (checked < 36)
-		cr_log_warn("external corpus: %u of 31 firmware IORTs checked (set IH_CORPUS_REAL)",
+		fwt_note("external corpus: %u of 31 firmware IORTs checked (set IH_CORPUS_REAL)",
 			    checked - in_repo);
 }
 
@@ -804,8 +804,10 @@ Test(fw_iort, morello_smmu_own_msi_uses_deviceid_index)
 	u32 id;
 	u8 *blob = load_real_iort("arm-morello-fvp.IORT.dat", &len, &external);
 
-	if (!blob)
+	if (!blob) {
+		fwt_note("%s: external corpus absent, skipped", __func__);
 		cr_skip_test("external corpus not found (IH_CORPUS_REAL)");
+	}
 	t = parse_ok(blob, len);
 	free(blob);
 	cr_assert_eq(t->nodes[3].type, IH_IORT_SMMUV3);
@@ -832,8 +834,10 @@ Test(fw_iort, x13s_smmu_bases_match_its_device_tree)
 	size_t len;
 	u8 *blob = load_real_iort("lenovo-thinkpad-x13s.IORT.dat", &len, &external);
 
-	if (!blob)
+	if (!blob) {
+		fwt_note("%s: external corpus absent, skipped", __func__);
 		cr_skip_test("external corpus not found (IH_CORPUS_REAL)");
+	}
 	t = parse_ok(blob, len);
 	free(blob);
 	for (unsigned int k = 0; k < ARRAY_SIZE(want); k++) {
@@ -932,6 +936,6 @@ Test(fw_iort, node_types_and_mapping_counts_agree_with_iasl)
 	fclose(f);
 	cr_expect_geq(compared, 3, "the QEMU tables are in the repository");
 	if (compared < listed - 3)
-		cr_log_warn("iasl differential: %u tables compared (external corpus absent?)",
+		fwt_note("iasl differential: %u tables compared (external corpus absent?)",
 			    compared);
 }
