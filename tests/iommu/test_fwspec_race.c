@@ -5,8 +5,9 @@
  *   CPU0: bind -> dma_configure -> fwspec_init -> dev_iommu_get()       [fwspec:after-get]
  *   CPU1: registration probe -> probe_device fails (no fwspec yet) -> dev_iommu_free()
  *   CPU0: continues with the dev_iommu it fetched: use after free.
- * A schedule hook plays CPU1 at CPU0's schedule point, unless CPU1 would block on the probe
- * lock there (the fixed code holds it), in which case CPU1 runs after CPU0 lets go.
+ * The cooperative scheduler replays it as the script "A@fwspec:after-get B A". In the fixed
+ * code CPU0 holds the probe lock at that point, so CPU1 parks on it and runs after CPU0
+ * lets go: the same script, no race.
  * Each run happens in a child process: the broken path must die (poisoned-pointer SEGV,
  * or an ASan report in sanitizer builds), the fixed path must exit cleanly.
  */
@@ -15,35 +16,31 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ih/coop.h>
 #include <ih/diag.h>
 #include <ih/regress.h>
 #include <ih/sched.h>
 #include <ih/world.h>
 #include "lib/test_iommu.h"
 
-struct cpu1 {
-	struct ih_world *w;
+struct actors {
 	struct ih_device *dev;
-	bool ran, deferred;
+	struct tdriver *drv;
+	int bind_ret;
 };
 
-/* CPU1's step: registration's bus walk reaching this device. */
-static void cpu1_probe(struct cpu1 *c)
+/* CPU0: driver bind of the device (bind-time flow: parses firmware, replays the probe). */
+static void cpu0_bind(void *arg)
 {
-	c->ran = true;
-	ih_iommu_probe_device(c->dev);
+	struct actors *a = arg;
+
+	a->bind_ret = ih_device_bind(a->dev, &a->drv->drv);
 }
 
-static void hook(void *opaque, const char *name)
+/* CPU1: registration's bus walk reaching the same device. */
+static void cpu1_probe(void *arg)
 {
-	struct cpu1 *c = opaque;
-
-	if (c->ran || c->deferred || strcmp(name, "fwspec:after-get"))
-		return;
-	if (ih_iommu_probe_lock_held(c->w))
-		c->deferred = true; /* CPU1 would wait for the lock: it runs after CPU0 */
-	else
-		cpu1_probe(c);
+	ih_iommu_probe_device(((struct actors *)arg)->dev);
 }
 
 /* Returns the child's wait status. */
@@ -59,12 +56,15 @@ static int run_scenario(bool regress)
 		static struct tiommu t;
 		static struct tfw_entry e[1];
 		static struct tfw fw;
+		struct ih_world_config cfg;
 		struct ih_world *w;
+		struct ih_coop *coop;
 		struct tdriver d;
-		struct cpu1 c = { 0 };
-		int ret;
+		struct actors a = { 0 };
 
-		if (ih_world_create(NULL, &w))
+		ih_world_config_init(&cfg);
+		cfg.ncpus = 2;
+		if (ih_world_create(&cfg, &w) || ih_coop_create(w, &coop))
 			_exit(10);
 		ih_regress_set(w, IH_REGRESS_FWSPEC_PROBE_RACE, regress);
 		e[0] = (struct tfw_entry){ "dev0", tiommu_fwnode(&t), 0x10 };
@@ -73,17 +73,20 @@ static int run_scenario(bool regress)
 		ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_BIND);
 		if (tiommu_register(w, &t))
 			_exit(11);
-		c.w = w;
-		c.dev = tplat_add(w, "dev0");
-		ih_sched_set_hook(w, hook, &c);
+		a.dev = tplat_add(w, "dev0");
+		a.drv = &d;
 		tdriver_init(&d, "tdrv", false);
-		ret = ih_driver_register(w, &d.drv);
-		if (c.deferred)
-			cpu1_probe(&c);
-		ih_sched_set_hook(w, NULL, NULL);
-		if (ret || !c.ran || ih_device_driver(c.dev) != &d.drv || !c.dev->iommu_group)
+		d.drv.id_table = NULL; /* binds only when asked */
+		if (ih_driver_register(w, &d.drv) || ih_device_set_driver_override(a.dev, "tdrv"))
+			_exit(11);
+		ih_coop_add(coop, cpu0_bind, &a, 0);
+		ih_coop_add(coop, cpu1_probe, &a, 1);
+		if (ih_coop_run_script(coop, "A@fwspec:after-get B A", NULL, 0))
 			_exit(12);
-		ih_device_unregister(c.dev);
+		ih_coop_destroy(coop);
+		if (a.bind_ret || ih_device_driver(a.dev) != &d.drv || !a.dev->iommu_group)
+			_exit(12);
+		ih_device_unregister(a.dev);
 		ih_driver_unregister(w, &d.drv);
 		ih_iommu_device_unregister(w, &t.iommu);
 		_exit(ih_world_destroy(w) ? 13 : 0);
