@@ -17,9 +17,9 @@ struct ih_coop;
  *
  * Logical threads are real pthreads handing one baton around (not ucontext: that works
  * under ASan and TSan unchanged, and each thread keeps its own TLS such as its model CPU).
- * Blocking primitives the scheduler cannot see (anything but ih_mutex) must not be
- * contended between logical threads; a hand-off that takes longer than the watchdog is
- * reported as such and aborts (IH_BUG_ON), never hangs.
+ * Blocking primitives the scheduler cannot see (anything but ih_mutex and the device lock)
+ * must not be contended between logical threads; a hand-off that takes longer than the
+ * watchdog is reported as such and aborts (IH_BUG_ON), never hangs.
  *
  * Script syntax: steps separated by spaces or commas. "A@point" runs thread A until it
  * reaches the schedule point named `point`, then moves to the next step; "A" runs thread A
