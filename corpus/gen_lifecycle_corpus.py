@@ -4,7 +4,7 @@
 
 Opcodes: 0 add, 1 del, 2 bind (driver = (arg >> 4) % 4), 3 unbind, 4 claim (owner arg & 1),
 5 release, 6 store type ((arg >> 4) % 3: identity, DMA, DMA-FQ), 7 register IOMMU,
-8 unregister IOMMU, 9 fail allocation (arg % 16) + 1. Devices: arg % 5.
+8 unregister IOMMU, 9 fail allocation (arg % 16) + 1. Devices: (arg & 15) % 5.
 """
 import os
 

@@ -11,7 +11,7 @@
  *   6 store type (B>>4)%3 on A's group               7 register the IOMMU
  *   8 unregister the IOMMU (unbinding and releasing everything first)
  *   9 fail allocation number (B % 16) + 1 from now
- * where A = B % 5 picks a device: two platform devices, two PCI functions behind one
+ * where A = (B & 15) % 5 picks a device: two platform devices, two PCI functions behind one
  * PCIe-to-PCI bridge (one group) and one on the root bus. Drivers: a DMA-API driver, one
  * whose probe fails, a driver_managed_dma driver that claims the group in probe (VFIO
  * style), and a driver_managed_dma driver that claims nothing.
@@ -243,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup(l, fz_u8(&in));
 	while (!fz_empty(&in) && events++ < 256) {
 		u8 op = fz_u8(&in) % 10, arg = fz_u8(&in);
-		int i = arg % NDEV;
+		int i = (arg & 0x0f) % NDEV;
 
 		switch (op) {
 		case 0: add_dev(l, i); break;
