@@ -91,3 +91,13 @@ function(ih_add_bench src)
 	endif()
 	install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/iommu-harness)
 endfunction()
+
+# zoo/zoo_<name>.c -> a known-bug scenario program run by `scripts/ih zoo` (not a ctest:
+# the zoo decides, per replay switch, whether a detector must fire or stay silent).
+function(ih_add_zoo src)
+	get_filename_component(name ${src} NAME_WE)
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c
+		${IH_SRC}/tests/lib/scenarios.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/tests ${IH_SRC}/core ${IH_SRC}/hw)
+	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
+endfunction()

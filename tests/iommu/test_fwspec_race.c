@@ -16,32 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <ih/coop.h>
-#include <ih/diag.h>
-#include <ih/regress.h>
-#include <ih/sched.h>
 #include <ih/world.h>
-#include "lib/test_iommu.h"
-
-struct actors {
-	struct ih_device *dev;
-	struct tdriver *drv;
-	int bind_ret;
-};
-
-/* CPU0: driver bind of the device (bind-time flow: parses firmware, replays the probe). */
-static void cpu0_bind(void *arg)
-{
-	struct actors *a = arg;
-
-	a->bind_ret = ih_device_bind(a->dev, &a->drv->drv);
-}
-
-/* CPU1: registration's bus walk reaching the same device. */
-static void cpu1_probe(void *arg)
-{
-	ih_iommu_probe_device(((struct actors *)arg)->dev);
-}
+#include "lib/scenarios.h"
 
 /* Returns the child's wait status. */
 static int run_scenario(bool regress)
@@ -53,43 +29,17 @@ static int run_scenario(bool regress)
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
-		static struct tiommu t;
-		static struct tfw_entry e[1];
-		static struct tfw fw;
 		struct ih_world_config cfg;
 		struct ih_world *w;
-		struct ih_coop *coop;
-		struct tdriver d;
-		struct actors a = { 0 };
+		int ret;
 
 		ih_world_config_init(&cfg);
 		cfg.ncpus = 2;
-		if (ih_world_create(&cfg, &w) || ih_coop_create(w, &coop))
+		cfg.regressions = regress ? "fwspec-probe-race" : "";
+		if (ih_world_create(&cfg, &w))
 			_exit(10);
-		ih_regress_set(w, IH_REGRESS_FWSPEC_PROBE_RACE, regress);
-		e[0] = (struct tfw_entry){ "dev0", tiommu_fwnode(&t), 0x10 };
-		fw = (struct tfw){ .entries = e, .count = 1 };
-		tfw_install(w, &fw);
-		ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_BIND);
-		if (tiommu_register(w, &t))
-			_exit(11);
-		a.dev = tplat_add(w, "dev0");
-		a.drv = &d;
-		tdriver_init(&d, "tdrv", false);
-		d.drv.id_table = NULL; /* binds only when asked */
-		if (ih_driver_register(w, &d.drv) || ih_device_set_driver_override(a.dev, "tdrv"))
-			_exit(11);
-		ih_coop_add(coop, cpu0_bind, &a, 0);
-		ih_coop_add(coop, cpu1_probe, &a, 1);
-		if (ih_coop_run_script(coop, "A@fwspec:after-get B A", NULL, 0))
-			_exit(12);
-		ih_coop_destroy(coop);
-		if (a.bind_ret || ih_device_driver(a.dev) != &d.drv || !a.dev->iommu_group)
-			_exit(12);
-		ih_device_unregister(a.dev);
-		ih_driver_unregister(w, &d.drv);
-		ih_iommu_device_unregister(w, &t.iommu);
-		_exit(ih_world_destroy(w) ? 13 : 0);
+		ret = scenario_probe_race_script(w);
+		_exit(ret ? 12 : ih_world_destroy(w) ? 13 : 0);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	return status;

@@ -15,6 +15,7 @@
 #include <ih/diag.h>
 #include <ih/regress.h>
 #include <ih/world.h>
+#include "lib/scenarios.h"
 #include "lib/test_iommu.h"
 
 static struct ih_world *w;
@@ -220,60 +221,33 @@ Test(sibling_cases, case_4b_tmp_unbinding_managed_owner)
 		 "B@base:unbind-before-remove A B");
 }
 
-/*
- * Exploration: A binds/unbinds fn0 and B fn1 with a DMA-API driver, each twice, under
- * seeded random schedules. Returns the first seed whose run breaks an invariant, or 0.
- */
-struct churn {
-	struct ih_device *dev;
-};
-
-static void churn_fn(void *arg)
+/* Exploration on a fresh world: seeded random schedules of two siblings binding. */
+static int explore(const char *switches, unsigned int seeds)
 {
-	struct churn *c = arg;
+	struct ih_world_config cfg;
+	struct ih_world *v;
+	int found;
 
-	for (int i = 0; i < 2; i++) {
-		bind_to(c->dev, &nic);
-		ih_device_unbind(c->dev);
-	}
-	bind_to(c->dev, &nic);
-}
-
-static unsigned int explore(bool regress, unsigned int seeds)
-{
-	ih_regress_set(w, IH_REGRESS_OWNERSHIP_UNSERIALISED, regress);
-	for (unsigned int s = 1; s <= seeds; s++) {
-		struct churn a = { &fn[0]->dev }, b = { &fn[1]->dev };
-		unsigned long before = ih_iommu_invariant_violations(w);
-		int check;
-
-		ih_coop_add(coop, churn_fn, &a, 0);
-		ih_coop_add(coop, churn_fn, &b, 1);
-		cr_assert_eq(ih_coop_run_random(coop, s, 0, 0, NULL, 0), 0);
-		check = ih_iommu_group_check(fn[0]->dev.iommu_group);
-		ih_regress_set(w, IH_REGRESS_OWNERSHIP_UNSERIALISED, false);
-		ih_device_unbind(&fn[0]->dev);
-		ih_device_unbind(&fn[1]->dev);
-		ih_regress_set(w, IH_REGRESS_OWNERSHIP_UNSERIALISED, regress);
-		if (check || ih_iommu_invariant_violations(w) != before) {
-			ih_regress_set(w, IH_REGRESS_OWNERSHIP_UNSERIALISED, false);
-			return s;
-		}
-	}
-	ih_regress_set(w, IH_REGRESS_OWNERSHIP_UNSERIALISED, false);
-	return 0;
+	ih_world_config_init(&cfg);
+	cfg.ncpus = 2;
+	cfg.regressions = switches;
+	cr_assert_eq(ih_world_create(&cfg, &v), 0);
+	found = scenario_sibling_explore(v, seeds);
+	if (!switches[0])
+		cr_expect_eq(ih_world_destroy(v), 0);
+	else
+		ih_world_destroy(v);
+	return found;
 }
 
 Test(sibling_cases, exploration_is_clean_when_serialised)
 {
-	cr_expect_eq(explore(false, 50), 0, "a seed broke the fixed ownership path");
-	cr_expect_eq(ih_warn_count(w), 0);
+	cr_expect_eq(explore("", 50), 0, "a seed broke the fixed ownership path");
 }
 
 Test(sibling_cases, exploration_finds_unserialised_ownership)
 {
-	unsigned int seed = explore(true, 50);
+	int seed = explore("ownership-unserialised", 50);
 
-	cr_expect(seed > 0, "50 seeds did not find the lost owner_cnt update");
-	cr_log_info("ownership-unserialised found at seed %u", seed);
+	cr_expect(seed > 0, "50 seeds did not find the lost owner_cnt update (%d)", seed);
 }
