@@ -99,8 +99,8 @@ struct ih_rk_iommu_hw;
 
 /* Descriptor and DTE_ADDR formats. */
 enum ih_rk_iommu_version {
-	IH_RK_IOMMU_V1 = 1, /* "rockchip,iommu": 32-bit PA */
-	IH_RK_IOMMU_V2 = 2, /* "rockchip,rk3568-iommu": 40-bit PA */
+	IH_RK_IOMMU_HW_V1 = 1, /* "rockchip,iommu": 32-bit PA */
+	IH_RK_IOMMU_HW_V2 = 2, /* "rockchip,rk3568-iommu": 40-bit PA */
 };
 
 /**
@@ -116,7 +116,7 @@ typedef void (*ih_rk_iommu_irq_fn)(void *opaque, unsigned int bank);
 
 /**
  * struct ih_rk_iommu_hw_config - one IOMMU instance.
- * @version: IH_RK_IOMMU_V1 or IH_RK_IOMMU_V2.
+ * @version: IH_RK_IOMMU_HW_V1 or IH_RK_IOMMU_HW_V2.
  * @nbanks: register banks, 1..IH_RK_IOMMU_MAX_BANKS.
  * @bank_base: MMIO base of each bank (IH_RK_IOMMU_BANK_SIZE aligned, not overlapping).
  * @tlb_entries: TLB slots per bank, 1..IH_RK_IOMMU_TLB_MAX; 0 selects
