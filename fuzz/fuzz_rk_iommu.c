@@ -160,22 +160,15 @@ static ih_pa_t dec_desc(const struct fz *f, u32 d)
 	return pa;
 }
 
+/* DTE_ADDR uses the descriptor layout too (its bits 3:0 read as zero). */
 static u32 enc_dte_addr(const struct fz *f, ih_pa_t pa)
 {
-	u32 r = (u32)(pa & 0xfffff000u);
-
-	if (f->v == IH_RK_IOMMU_HW_V2)
-		r |= (u32)((pa >> 32) & 0xff) << 4;
-	return r;
+	return enc_desc(f, pa, 0);
 }
 
 static ih_pa_t dec_dte_addr(const struct fz *f, u32 r)
 {
-	ih_pa_t pa = r & 0xfffff000u;
-
-	if (f->v == IH_RK_IOMMU_HW_V2)
-		pa |= (ih_pa_t)((r >> 4) & 0xff) << 32;
-	return pa;
+	return dec_desc(f, r);
 }
 
 static u32 dte_mask(const struct fz *f)

@@ -21,7 +21,8 @@ struct ih_rk_iommu_hw;
  * Registers (per bank, 32-bit accesses; a 64-bit access or an offset past 0x24 inside the
  * 0x100 window reads as zero and ignores writes):
  *   0x00 DTE_ADDR        RW. Reads back the written value masked to 0xfffff000 (v1) or
- *                        0xfffffff0 (v2). v2 packs PA 39:32 into bits 11:4.
+ *                        0xfffffff0 (v2). v2 packs the address as a descriptor:
+ *                        PA 35:32 in bits 11:8, PA 39:36 in bits 7:4.
  *   0x04 STATUS          RO. Reset value 0x18.
  *   0x08 COMMAND         WO (reads 0). See the command table.
  *   0x0c PAGE_FAULT_ADDR RO. IOVA of the last page fault or bus error.

@@ -66,10 +66,10 @@ static u32 desc_v2(ih_pa_t pa, u32 flags)
 	       (u32)(((pa >> 36) & 0xf) << 4) | flags;
 }
 
-/* v2 DTE_ADDR register: PA 39:32 in bits 11:4. */
+/* v2 DTE_ADDR register: the descriptor layout, PA 35:32 in bits 11:8, 39:36 in 7:4. */
 static u32 dte_addr_v2(ih_pa_t pa)
 {
-	return (u32)(pa & GENMASK_ULL(31, 12)) | (u32)(((pa >> 32) & 0xff) << 4);
+	return desc_v2(pa, 0);
 }
 
 struct fx {
@@ -263,8 +263,8 @@ Test(rk_iommu_hw, v2_descriptor_layout_is_hand_checked)
 	/* PA 0xa5_4000_1000: bits 35:32 = 0x5 go to 11:8, bits 39:36 = 0xa go to 7:4. */
 	cr_expect_eq(desc_v2(0xa540001000ULL, T_V), 0x400015a1);
 	cr_expect_eq(desc_v2(0xa540001000ULL, T_V | T_R | T_W), 0x400015a7);
-	/* DTE_ADDR for a DT at 0xa5_4000_0000: PA 39:32 = 0xa5 in bits 11:4. */
-	cr_expect_eq(dte_addr_v2(0xa540000000ULL), 0x40000a50);
+	/* DTE_ADDR for a DT at 0xa5_4000_0000: 0x5 in bits 11:8, 0xa in bits 7:4. */
+	cr_expect_eq(dte_addr_v2(0xa540000000ULL), 0x400005a0);
 }
 
 Test(rk_iommu_hw, enable_paging_translates_v2_40bit)
