@@ -97,7 +97,7 @@ endfunction()
 function(ih_add_zoo src)
 	get_filename_component(name ${src} NAME_WE)
 	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c
-		${IH_SRC}/tests/lib/scenarios.c)
+		${IH_SRC}/tests/lib/scenarios.c ${IH_SRC}/tests/lib/rk_board.c)
 	target_include_directories(${name} PRIVATE ${IH_SRC}/tests ${IH_SRC}/core ${IH_SRC}/hw)
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 endfunction()

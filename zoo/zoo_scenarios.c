@@ -29,6 +29,7 @@ static const struct {
 	{ "probe-race-script", scenario_probe_race_script },
 	{ "failed-probe", scenario_failed_probe },
 	{ "sibling-explore", run_sibling_explore },
+	{ "rk-probe-order", scenario_rk_probe_order },
 };
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
 #include <ih/diag.h>
 #include <ih/iommu_group.h>
 #include <ih/world.h>
+#include "lib/rk_board.h"
 #include "lib/scenarios.h"
 #include "lib/test_iommu.h"
 
@@ -189,4 +190,35 @@ int scenario_sibling_explore(struct ih_world *w, unsigned int seeds)
 		fprintf(stderr, "sibling-explore: group invariant broken under seed %d\n", found);
 	pair_down(w, &p);
 	return found;
+}
+
+/* ---- seed 001 ---- */
+
+int scenario_rk_probe_order(struct ih_world *w)
+{
+	struct rkb b = { 0 };
+	struct ih_device *client;
+	struct ih_iommu_domain *dom;
+	ih_pa_t buf, pa = 0;
+	int ret = 0;
+
+	ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_PROBE_PATH);
+	if (rkb_init(&b, w, IH_RK_IOMMU_HW_V2, 2, NULL) || rkb_register_iommu_driver(&b))
+		return 1;
+	client = rkb_add_client(&b);
+	if (!client || rkb_register_client_driver(&b) || rkb_add_iommu(&b))
+		ret = 1;
+	dom = client ? ih_iommu_get_domain_for_dev(client) : NULL;
+	buf = ih_pm_alloc(w, SZ_4K, SZ_4K, "zoo:buf");
+	if (!ret && (!dom || ih_device_driver(client) != &b.cdrv.drv ||
+		     ih_iommu_map(dom, 0x100000, buf, SZ_4K, IH_PROT_READ | IH_PROT_WRITE) ||
+		     ih_dma_access(client, 0x100010, 4, IH_DMA_FROM_DEVICE, &pa) || pa != buf + 0x10 ||
+		     ih_iommu_unmap(dom, 0x100000, SZ_4K) != SZ_4K)) {
+		fprintf(stderr, "rk-probe-order: the client does not DMA through its IOMMU\n");
+		ret = 1;
+	}
+	if (buf != IH_PA_INVALID)
+		ih_pm_free(w, buf, SZ_4K);
+	rkb_fini(&b);
+	return finish(w, "rk-probe-order", ret);
 }

@@ -26,4 +26,12 @@ int scenario_failed_probe(struct ih_world *w);
  * when every schedule kept the invariants, else the first failing seed. */
 int scenario_sibling_explore(struct ih_world *w, unsigned int seeds);
 
+/*
+ * Seed 001: the RK3568 bring-up order in the probe-path flow. The client waits for its
+ * IOMMU; the Rockchip IOMMU's driver then probes and registers (its DMA device set before
+ * or, with rk-dma-dev-order, after registration); the client must end bound and DMA
+ * through the IOMMU.
+ */
+int scenario_rk_probe_order(struct ih_world *w);
+
 #endif /* IH_TESTS_SCENARIOS_H */
