@@ -663,3 +663,74 @@ Test(smmuv3_drv, event_queue_overflow_is_seen_and_acknowledged)
 	ih_device_unregister(dev);
 	dt_fini(&t);
 }
+
+Test(smmuv3_drv, global_errors_other_than_cmdq_are_reported_and_acknowledged)
+{
+	struct dtest t;
+	/* CMD_SYNC, CS = SIG_IRQ, MSI to an address outside simulated memory (4.7.3). */
+	const u64 sync[1][2] = {{SMMUV3_OP_CMD_SYNC | FIELD_PREP(SMMUV3_CMD0_CS, SMMUV3_SYNC_CS_IRQ),
+				 0x10000000ULL}};
+	u32 active;
+
+	dt_init(&t, IH_EXEC_SEQUENTIAL);
+	dt_start(&t);
+	cr_expect_eq(ih_smmuv3_cmdq_issue(t.smmu, sync, 1, false), 0);
+	cr_expect_eq(dt_stats(&t).gerror_irqs, 1);
+	active = ih_smmuv3_handle_gerror(t.smmu);
+	cr_expect_eq(active, SMMUV3_GERROR_MSI_CMDQ_ABT_ERR);
+	cr_expect_eq(dt_stats(&t).gerrors, 1);
+	cr_expect_eq(dt_reg(&t, SMMUV3_GERROR) ^ dt_reg(&t, SMMUV3_GERRORN), 0, "acknowledged");
+	cr_expect_eq(ih_smmuv3_handle_gerror(t.smmu), 0, "nothing left");
+	dt_fini(&t);
+}
+
+Test(smmuv3_drv, pci_functions_behind_a_pcie_to_pci_bridge_share_group_and_domain)
+{
+	struct dtest t;
+	struct ih_pci_desc host = {.type = IH_PCI_HOST_BRIDGE, .secondary = 0, .subordinate = 0xff};
+	struct ih_pci_desc br = {.type = IH_PCI_PCIE_TO_PCI, .devfn = IH_PCI_DEVFN(1, 0),
+				 .secondary = 1, .subordinate = 1};
+	struct ih_pci_desc ep = {.type = IH_PCI_ENDPOINT, .vendor = 0x1234, .device = 0x1};
+	struct ih_pci_dev *hb, *bridge, *fn[2];
+	u64 ste[2][4];
+	ih_pa_t pa;
+
+	dt_init(&t, IH_EXEC_SEQUENTIAL);
+	/* Firmware gives each function its requester ID as StreamID. */
+	dt_add_fw(&t, "0000:01:00.0", 0x100);
+	dt_add_fw(&t, "0000:01:01.0", 0x108);
+	ih_iommu_set_probe_flow(t.w, IH_PROBE_FLOW_PROBE_PATH);
+	dt_start(&t);
+	cr_assert_eq(ih_bus_register(t.w, &ih_pci_bus_type), 0);
+	cr_assert_eq(ih_pci_dev_alloc(t.w, NULL, &host, &hb), 0);
+	cr_assert_eq(ih_device_add(&hb->dev), 0);
+	cr_assert_eq(ih_pci_dev_alloc(t.w, &hb->dev, &br, &bridge), 0);
+	cr_assert_eq(ih_device_add(&bridge->dev), 0);
+	for (int i = 0; i < 2; i++) {
+		ep.devfn = IH_PCI_DEVFN(i, 0);
+		cr_assert_eq(ih_pci_dev_alloc(t.w, &bridge->dev, &ep, &fn[i]), 0);
+		cr_assert_eq(ih_device_add(&fn[i]->dev), 0);
+		cr_assert_not_null(fn[i]->dev.iommu_group, "%s", fn[i]->dev.name);
+	}
+	/* Both alias to 01:00.0 behind the bridge: one group, one DMA domain, one CD each. */
+	cr_expect_eq(fn[0]->dev.iommu_group, fn[1]->dev.iommu_group);
+	cr_expect_eq(ih_iommu_get_dma_domain(&fn[0]->dev), ih_iommu_get_dma_domain(&fn[1]->dev));
+	cr_assert_eq(ih_smmuv3_read_ste(t.smmu, 0x100, ste[0]), 0);
+	cr_assert_eq(ih_smmuv3_read_ste(t.smmu, 0x108, ste[1]), 0);
+	cr_expect_eq(DT_STE_CFG(ste[0][0]), DT_CFG_S1);
+	cr_expect_eq(DT_STE_CFG(ste[1][0]), DT_CFG_S1);
+	cr_assert_eq(ih_iommu_map(ih_iommu_get_dma_domain(&fn[0]->dev), 0x8000, t.buf, SZ_4K,
+				  IH_PROT_READ),
+		     0);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_eq(ih_dma_access(&fn[i]->dev, 0x8004, 4, IH_DMA_TO_DEVICE, &pa), 0);
+		cr_expect_eq(pa, t.buf + 4);
+	}
+	ih_device_unregister(&fn[1]->dev);
+	ih_device_unregister(&fn[0]->dev);
+	ih_device_unregister(&bridge->dev);
+	ih_device_unregister(&hb->dev);
+	cr_expect_eq(dt_ste_cfg(&t, 0x100), DT_CFG_ABORT);
+	cr_expect_eq(dt_ste_cfg(&t, 0x108), DT_CFG_ABORT);
+	dt_fini(&t);
+}
