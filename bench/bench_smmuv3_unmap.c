@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	       "\"ratio_conc_over_seq\":{\"median\":%.2f,\"min\":%.2f,\"max\":%.2f},"
 	       "\"tlbi_per_op\":%.3f,\"sync_per_op\":%.3f}\n",
 	       msi ? "msi" : "poll", rounds, reps, seq[reps / 2], seq[0], seq[reps - 1],
-	       conc[reps / 2], conc[0], conc[reps - 1], ratio[reps / 2], ratio[0],
-	       ratio[reps - 1], tlbi_per_op, sync_per_op);
+	       conc[reps / 2], conc[0], conc[reps - 1], ratio[reps / 2], ratio[0], ratio[reps - 1],
+	       tlbi_per_op, sync_per_op);
 	return tlbi_per_op == 1.0 && sync_per_op == 1.0 ? 0 : 1;
 }

@@ -94,8 +94,7 @@ static void *worker(void *arg)
 
 	while (!__atomic_load_n(&c->go, __ATOMIC_ACQUIRE))
 		sched_yield();
-	for (unsigned int i = 0; i < ITERS && !__atomic_load_n(&c->failed, __ATOMIC_RELAXED);
-	     i++) {
+	for (unsigned int i = 0; i < ITERS && !__atomic_load_n(&c->failed, __ATOMIC_RELAXED); i++) {
 		size_t len = i & 1 ? 2 * SZ_4K : SZ_4K;
 		ih_pa_t pa = 0;
 		int ret;
@@ -169,11 +168,10 @@ static int run(enum ih_smmuv3_sync_mode sync)
 	ih_smmuv3_get_stats(c.smmu, &st);
 	if (c.failed || st.cmd_errors || st.timeouts ||
 	    st.evt_translation != (u64)NTHREADS * ITERS || st.events != st.evt_translation) {
-		fprintf(stderr,
-			"FAIL: failed %d cmd_errors %llu timeouts %llu events %llu (want %u)\n",
-			c.failed, (unsigned long long)st.cmd_errors,
-			(unsigned long long)st.timeouts, (unsigned long long)st.evt_translation,
-			NTHREADS * ITERS);
+		fprintf(
+		    stderr, "FAIL: failed %d cmd_errors %llu timeouts %llu events %llu (want %u)\n",
+		    c.failed, (unsigned long long)st.cmd_errors, (unsigned long long)st.timeouts,
+		    (unsigned long long)st.evt_translation, NTHREADS * ITERS);
 		ret = 1;
 	}
 	printf("tsan_smmuv3_driver: %llu TLBIs, %llu CMD_SYNCs, %llu events\n",

@@ -97,8 +97,8 @@ void smmu_cmd_cfgi_all(u64 cmd[2])
 void smmu_cmd_tlbi_asid(u64 cmd[2], u16 asid)
 {
 	/* VMID 0: stage-1 STEs of this driver carry S2VMID 0 (5.2, S2VMID). */
-	cmd[0] = FIELD_PREP(SMMUV3_CMD0_OP, SMMUV3_OP_TLBI_NH_ASID) |
-		 FIELD_PREP(SMMUV3_CMD0_ASID, asid);
+	cmd[0] =
+	    FIELD_PREP(SMMUV3_CMD0_OP, SMMUV3_OP_TLBI_NH_ASID) | FIELD_PREP(SMMUV3_CMD0_ASID, asid);
 	cmd[1] = 0;
 }
 
@@ -173,9 +173,11 @@ static void smmu_cmdq_skip_err(struct ih_smmuv3 *smmu, u32 gerror, u32 gerrorn)
 }
 
 static const char *const smmu_gerror_names[] = {
-	"CMDQ_ERR",	    "RES1",		 "EVTQ_ABT_ERR",      "PRIQ_ABT_ERR",
-	"MSI_CMDQ_ABT_ERR", "MSI_EVTQ_ABT_ERR", "MSI_PRIQ_ABT_ERR", "MSI_GERROR_ABT_ERR",
-	"SFM_ERR",
+    "CMDQ_ERR",		"RES1",
+    "EVTQ_ABT_ERR",	"PRIQ_ABT_ERR",
+    "MSI_CMDQ_ABT_ERR", "MSI_EVTQ_ABT_ERR",
+    "MSI_PRIQ_ABT_ERR", "MSI_GERROR_ABT_ERR",
+    "SFM_ERR",
 };
 
 /* Handle every active GERROR bit; cmdq_lock held (all GERRORN writes happen under it). */
@@ -468,11 +470,11 @@ unsigned int ih_smmuv3_drain_events(struct ih_smmuv3 *smmu)
 
 		/* 7.4: OVFLG toggles on an overflow; echoing it in OVACKFLG acknowledges it. */
 		if ((prod & SMMUV3_EVTQ_PROD_OVFLG) != (cons & SMMUV3_EVTQ_CONS_OVACKFLG)) {
-			ih_log(smmu->w, IH_LOG_GUEST_ERROR, "%s: event queue overflowed, events lost",
-			       smmu->name);
+			ih_log(smmu->w, IH_LOG_GUEST_ERROR,
+			       "%s: event queue overflowed, events lost", smmu->name);
 			smmu_stat_add(&smmu->stats.evtq_overflows, 1);
-			smmu->evtq_cons = (cons & ~SMMUV3_EVTQ_CONS_OVACKFLG) |
-					  (prod & SMMUV3_EVTQ_PROD_OVFLG);
+			smmu->evtq_cons =
+			    (cons & ~SMMUV3_EVTQ_CONS_OVACKFLG) | (prod & SMMUV3_EVTQ_PROD_OVFLG);
 			continue;
 		}
 		if (q_empty(prod, cons, log2)) {

@@ -94,8 +94,8 @@ static int smmu_probe_idrs(struct ih_smmuv3 *smmu)
 		ih_log(smmu->w, IH_LOG_GUEST_ERROR, "%s: no translation granule", smmu->name);
 		return -ENODEV;
 	}
-	ih_log(smmu->w, IH_LOG_INFO,
-	       "%s: SMMUv3.%u, %u SID bits, %u-bit ASIDs, OAS %u, %s%s%s", smmu->name,
+	ih_log(smmu->w, IH_LOG_INFO, "%s: SMMUv3.%u, %u SID bits, %u-bit ASIDs, OAS %u, %s%s%s",
+	       smmu->name,
 	       (unsigned int)FIELD_GET(SMMUV3_AIDR_MINOR, smmu_readl(smmu, SMMUV3_AIDR)),
 	       smmu->sid_bits, smmu->asid_bits, smmu->oas, smmu->stage1 ? "S1 " : "",
 	       smmu->stage2 ? "S2 " : "", smmu->range_inv ? "RIL" : "");
@@ -169,14 +169,12 @@ static int smmu_device_reset(struct ih_smmuv3 *smmu)
 		return ret;
 	}
 	/* 3. Table and queue access attributes (CR1), then CR2. */
-	smmu_writel(smmu,
-		    (u32)(FIELD_PREP(SMMUV3_CR1_QUEUE_IC, cache) |
-			  FIELD_PREP(SMMUV3_CR1_QUEUE_OC, cache) |
-			  FIELD_PREP(SMMUV3_CR1_QUEUE_SH, sh) |
-			  FIELD_PREP(SMMUV3_CR1_TABLE_IC, cache) |
-			  FIELD_PREP(SMMUV3_CR1_TABLE_OC, cache) |
-			  FIELD_PREP(SMMUV3_CR1_TABLE_SH, sh)),
-		    SMMUV3_CR1);
+	smmu_writel(
+	    smmu,
+	    (u32)(FIELD_PREP(SMMUV3_CR1_QUEUE_IC, cache) | FIELD_PREP(SMMUV3_CR1_QUEUE_OC, cache) |
+		  FIELD_PREP(SMMUV3_CR1_QUEUE_SH, sh) | FIELD_PREP(SMMUV3_CR1_TABLE_IC, cache) |
+		  FIELD_PREP(SMMUV3_CR1_TABLE_OC, cache) | FIELD_PREP(SMMUV3_CR1_TABLE_SH, sh)),
+	    SMMUV3_CR1);
 	smmu_writel(smmu, SMMUV3_CR2_RECINVSID | SMMUV3_CR2_PTM, SMMUV3_CR2);
 	/* 4. Stream table. */
 	ih_writeq(smmu->r, (smmu->strtab & SMMUV3_STRTAB_BASE_ADDR) | SMMUV3_STRTAB_BASE_RA,

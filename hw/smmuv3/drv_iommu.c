@@ -115,7 +115,8 @@ static int smmu_tlbi_range_sync(struct smmu_domain *d, u64 iova, size_t size, si
 			cmds[n][0] = base | FIELD_PREP(SMMUV3_CMD0_NUM, num - 1) |
 				     FIELD_PREP(SMMUV3_CMD0_SCALE, scale);
 			cmds[n][1] = (start & SMMUV3_CMD1_ADDR) | FIELD_PREP(SMMUV3_CMD1_TG, tg) |
-				     FIELD_PREP(SMMUV3_CMD1_TTL, ttl) | (leaf ? SMMUV3_CMD1_LEAF : 0);
+				     FIELD_PREP(SMMUV3_CMD1_TTL, ttl) |
+				     (leaf ? SMMUV3_CMD1_LEAF : 0);
 			start += num << (scale + tg_shift);
 			pages -= num << scale;
 			if (++n == ARRAY_SIZE(cmds) && pages) {
@@ -191,9 +192,9 @@ static void smmu_tlb_add_page(struct ih_iommu_iotlb_gather *gather, u64 iova, si
 }
 
 static const struct ih_iommu_flush_ops smmu_flush_ops = {
-	.tlb_flush_all = smmu_tlb_flush_all,
-	.tlb_flush_walk = smmu_tlb_flush_walk,
-	.tlb_add_page = smmu_tlb_add_page,
+    .tlb_flush_all = smmu_tlb_flush_all,
+    .tlb_flush_walk = smmu_tlb_flush_walk,
+    .tlb_add_page = smmu_tlb_add_page,
 };
 
 /* ---- Domain ops ---- */
@@ -268,18 +269,18 @@ static void smmu_domain_free(struct ih_iommu_domain *domain)
 }
 
 static const struct ih_iommu_domain_ops smmu_paging_ops = {
-	.attach_dev = smmu_attach_dev,
-	.map_pages = smmu_map_pages,
-	.unmap_pages = smmu_unmap_pages,
-	.flush_iotlb_all = smmu_flush_iotlb_all,
-	.iotlb_sync = smmu_iotlb_sync,
-	.iova_to_phys = smmu_iova_to_phys,
-	.free = smmu_domain_free,
+    .attach_dev = smmu_attach_dev,
+    .map_pages = smmu_map_pages,
+    .unmap_pages = smmu_unmap_pages,
+    .flush_iotlb_all = smmu_flush_iotlb_all,
+    .iotlb_sync = smmu_iotlb_sync,
+    .iova_to_phys = smmu_iova_to_phys,
+    .free = smmu_domain_free,
 };
 
 static const struct ih_iommu_domain_ops smmu_static_ops = {
-	.attach_dev = smmu_attach_dev,
-	.free = smmu_domain_free,
+    .attach_dev = smmu_attach_dev,
+    .free = smmu_domain_free,
 };
 
 static int smmu_domain_init_s1(struct smmu_domain *d)
@@ -293,11 +294,11 @@ static int smmu_domain_init_s1(struct smmu_domain *d)
 	if (ret)
 		return ret;
 	d->pgt_cfg = (struct ih_io_pgtable_cfg){
-		.pgsize_bitmap = smmu->pgsize_bitmap,
-		.ias = smmu->cfg.ias,
-		.oas = ih_min(smmu->oas, 48u),
-		.coherent_walk = smmu->coherent,
-		.tlb = &smmu_flush_ops,
+	    .pgsize_bitmap = smmu->pgsize_bitmap,
+	    .ias = smmu->cfg.ias,
+	    .oas = ih_min(smmu->oas, 48u),
+	    .coherent_walk = smmu->coherent,
+	    .tlb = &smmu_flush_ops,
 	};
 	d->pgt = ih_io_pgtable_alloc(smmu->w, IH_ARM_64_LPAE_S1, &d->pgt_cfg, d);
 	if (!d->pgt) {
@@ -458,12 +459,12 @@ static int smmu_device_group(struct ih_device *dev, struct ih_iommu_group **grou
 }
 
 const struct ih_iommu_ops smmu_iommu_ops = {
-	.of_xlate = smmu_of_xlate,
-	.probe_device = smmu_probe_device,
-	.release_device = smmu_release_device,
-	.device_group = smmu_device_group,
-	.domain_alloc = smmu_domain_alloc,
-	.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+    .of_xlate = smmu_of_xlate,
+    .probe_device = smmu_probe_device,
+    .release_device = smmu_release_device,
+    .device_group = smmu_device_group,
+    .domain_alloc = smmu_domain_alloc,
+    .pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
 };
 
 /* ---- The silicon's path for device DMA (not driver code: the bus reaching the SMMU) ---- */
@@ -479,6 +480,6 @@ static bool smmu_hw_tlb_covers(void *hw, u64 iova, size_t size)
 }
 
 const struct ih_iommu_hw_ops smmu_hw_ops = {
-	.translate = smmu_hw_translate,
-	.tlb_covers = smmu_hw_tlb_covers,
+    .translate = smmu_hw_translate,
+    .tlb_covers = smmu_hw_tlb_covers,
 };

@@ -30,11 +30,11 @@
  *   GERRORN writes              only under cmdq_lock, so acknowledgements never race
  */
 
-#define SMMU_STRTAB_SPLIT	  8  /* 256 STEs (16 KiB) per level-2 table */
-#define SMMU_STRTAB_L1_MAX_BITS	  17 /* at most 2^17 L1 descriptors (1 MiB) */
-#define SMMU_LINEAR_MAX_SID_BITS  16 /* a linear table of at most 4 MiB */
-#define SMMU_MAX_TLBI_OPS	  512 /* per-page TLBIs beyond this: invalidate the ASID */
-#define SMMU_DEFAULT_POLL_LIMIT	  20000000UL
+#define SMMU_STRTAB_SPLIT	 8   /* 256 STEs (16 KiB) per level-2 table */
+#define SMMU_STRTAB_L1_MAX_BITS	 17  /* at most 2^17 L1 descriptors (1 MiB) */
+#define SMMU_LINEAR_MAX_SID_BITS 16  /* a linear table of at most 4 MiB */
+#define SMMU_MAX_TLBI_OPS	 512 /* per-page TLBIs beyond this: invalidate the ASID */
+#define SMMU_DEFAULT_POLL_LIMIT	 20000000UL
 
 struct smmu_domain;
 
@@ -113,7 +113,7 @@ struct ih_smmuv3 {
 	struct ih_smmuv3_event last_event;
 	bool have_event;
 
-	bool gerror_pending; /* atomic: set by the GERROR interrupt */
+	bool gerror_pending;	      /* atomic: set by the GERROR interrupt */
 	struct ih_smmuv3_stats stats; /* atomic adds; evtq fields under evtq_lock */
 };
 

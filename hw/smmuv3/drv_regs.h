@@ -13,31 +13,31 @@
  */
 
 /* ---- Register offsets (IHI 0070, 6.2 "Register overview"; page 1 at +64K) ---- */
-#define SMMUV3_IDR0		0x00
-#define SMMUV3_IDR1		0x04
-#define SMMUV3_IDR2		0x08
-#define SMMUV3_IDR3		0x0c
-#define SMMUV3_IDR4		0x10
-#define SMMUV3_IDR5		0x14
-#define SMMUV3_IIDR		0x18
-#define SMMUV3_AIDR		0x1c
-#define SMMUV3_CR0		0x20
-#define SMMUV3_CR0ACK		0x24
-#define SMMUV3_CR1		0x28
-#define SMMUV3_CR2		0x2c
-#define SMMUV3_GBPA		0x44
-#define SMMUV3_IRQ_CTRL		0x50
-#define SMMUV3_IRQ_CTRLACK	0x54
-#define SMMUV3_GERROR		0x60
-#define SMMUV3_GERRORN		0x64
-#define SMMUV3_STRTAB_BASE	0x80
-#define SMMUV3_STRTAB_BASE_CFG	0x88
-#define SMMUV3_CMDQ_BASE	0x90
-#define SMMUV3_CMDQ_PROD	0x98
-#define SMMUV3_CMDQ_CONS	0x9c
-#define SMMUV3_EVTQ_BASE	0xa0
-#define SMMUV3_EVTQ_PROD	0x100a8 /* SMMU_EVENTQ_PROD lives in page 1 only */
-#define SMMUV3_EVTQ_CONS	0x100ac
+#define SMMUV3_IDR0	       0x00
+#define SMMUV3_IDR1	       0x04
+#define SMMUV3_IDR2	       0x08
+#define SMMUV3_IDR3	       0x0c
+#define SMMUV3_IDR4	       0x10
+#define SMMUV3_IDR5	       0x14
+#define SMMUV3_IIDR	       0x18
+#define SMMUV3_AIDR	       0x1c
+#define SMMUV3_CR0	       0x20
+#define SMMUV3_CR0ACK	       0x24
+#define SMMUV3_CR1	       0x28
+#define SMMUV3_CR2	       0x2c
+#define SMMUV3_GBPA	       0x44
+#define SMMUV3_IRQ_CTRL	       0x50
+#define SMMUV3_IRQ_CTRLACK     0x54
+#define SMMUV3_GERROR	       0x60
+#define SMMUV3_GERRORN	       0x64
+#define SMMUV3_STRTAB_BASE     0x80
+#define SMMUV3_STRTAB_BASE_CFG 0x88
+#define SMMUV3_CMDQ_BASE       0x90
+#define SMMUV3_CMDQ_PROD       0x98
+#define SMMUV3_CMDQ_CONS       0x9c
+#define SMMUV3_EVTQ_BASE       0xa0
+#define SMMUV3_EVTQ_PROD       0x100a8 /* SMMU_EVENTQ_PROD lives in page 1 only */
+#define SMMUV3_EVTQ_CONS       0x100ac
 
 /* ---- SMMU_IDR0 (6.3.1) ---- */
 #define SMMUV3_IDR0_S2P		BIT(0)
@@ -78,9 +78,9 @@
 #define SMMUV3_AIDR_MAJOR GENMASK(7, 4)
 
 /* ---- SMMU_CR0 / CR0ACK (6.3.9, 6.3.10) ---- */
-#define SMMUV3_CR0_SMMUEN  BIT(0)
-#define SMMUV3_CR0_EVTQEN  BIT(2)
-#define SMMUV3_CR0_CMDQEN  BIT(3)
+#define SMMUV3_CR0_SMMUEN BIT(0)
+#define SMMUV3_CR0_EVTQEN BIT(2)
+#define SMMUV3_CR0_CMDQEN BIT(3)
 
 /* ---- SMMU_CR1 (6.3.11): cacheability/shareability of queue and table accesses ---- */
 #define SMMUV3_CR1_QUEUE_IC GENMASK(1, 0)
@@ -107,32 +107,32 @@
 #define SMMUV3_IRQ_CTRL_EVTQ_IRQEN   BIT(2)
 
 /* ---- SMMU_GERROR / GERRORN (6.3.18, 6.3.19): a bit is active while the two differ ---- */
-#define SMMUV3_GERROR_CMDQ_ERR		BIT(0)
-#define SMMUV3_GERROR_EVTQ_ABT_ERR	BIT(2)
-#define SMMUV3_GERROR_PRIQ_ABT_ERR	BIT(3)
-#define SMMUV3_GERROR_MSI_CMDQ_ABT_ERR	BIT(4)
-#define SMMUV3_GERROR_MSI_EVTQ_ABT_ERR	BIT(5)
-#define SMMUV3_GERROR_MSI_PRIQ_ABT_ERR	BIT(6)
+#define SMMUV3_GERROR_CMDQ_ERR		 BIT(0)
+#define SMMUV3_GERROR_EVTQ_ABT_ERR	 BIT(2)
+#define SMMUV3_GERROR_PRIQ_ABT_ERR	 BIT(3)
+#define SMMUV3_GERROR_MSI_CMDQ_ABT_ERR	 BIT(4)
+#define SMMUV3_GERROR_MSI_EVTQ_ABT_ERR	 BIT(5)
+#define SMMUV3_GERROR_MSI_PRIQ_ABT_ERR	 BIT(6)
 #define SMMUV3_GERROR_MSI_GERROR_ABT_ERR BIT(7)
-#define SMMUV3_GERROR_SFM_ERR		BIT(8)
-#define SMMUV3_GERROR_ALL		GENMASK(8, 0)
+#define SMMUV3_GERROR_SFM_ERR		 BIT(8)
+#define SMMUV3_GERROR_ALL		 GENMASK(8, 0)
 
 /* ---- SMMU_STRTAB_BASE / STRTAB_BASE_CFG (6.3.23, 6.3.24) ---- */
-#define SMMUV3_STRTAB_BASE_RA	      BIT_ULL(62)
-#define SMMUV3_STRTAB_BASE_ADDR	      GENMASK_ULL(51, 6)
-#define SMMUV3_STRTAB_CFG_LOG2SIZE    GENMASK(5, 0)
-#define SMMUV3_STRTAB_CFG_SPLIT	      GENMASK(10, 6)
-#define SMMUV3_STRTAB_CFG_FMT	      GENMASK(17, 16)
-#define SMMUV3_STRTAB_FMT_LINEAR      0
-#define SMMUV3_STRTAB_FMT_2LVL	      1
+#define SMMUV3_STRTAB_BASE_RA	   BIT_ULL(62)
+#define SMMUV3_STRTAB_BASE_ADDR	   GENMASK_ULL(51, 6)
+#define SMMUV3_STRTAB_CFG_LOG2SIZE GENMASK(5, 0)
+#define SMMUV3_STRTAB_CFG_SPLIT	   GENMASK(10, 6)
+#define SMMUV3_STRTAB_CFG_FMT	   GENMASK(17, 16)
+#define SMMUV3_STRTAB_FMT_LINEAR   0
+#define SMMUV3_STRTAB_FMT_2LVL	   1
 
 /* ---- Queue base and index registers (6.3.25-6.3.30) ---- */
-#define SMMUV3_Q_BASE_RWA	BIT_ULL(62)
-#define SMMUV3_Q_BASE_ADDR	GENMASK_ULL(51, 5)
-#define SMMUV3_Q_BASE_LOG2SIZE	GENMASK_ULL(4, 0)
-#define SMMUV3_Q_IDX_WRP	GENMASK(19, 0) /* index and wrap bit, for any LOG2SIZE <= 19 */
-#define SMMUV3_CMDQ_CONS_ERR	GENMASK(30, 24)
-#define SMMUV3_EVTQ_PROD_OVFLG	BIT(31)
+#define SMMUV3_Q_BASE_RWA	  BIT_ULL(62)
+#define SMMUV3_Q_BASE_ADDR	  GENMASK_ULL(51, 5)
+#define SMMUV3_Q_BASE_LOG2SIZE	  GENMASK_ULL(4, 0)
+#define SMMUV3_Q_IDX_WRP	  GENMASK(19, 0) /* index and wrap bit, for any LOG2SIZE <= 19 */
+#define SMMUV3_CMDQ_CONS_ERR	  GENMASK(30, 24)
+#define SMMUV3_EVTQ_PROD_OVFLG	  BIT(31)
 #define SMMUV3_EVTQ_CONS_OVACKFLG BIT(31)
 
 /* CMDQ_CONS.ERR codes (7.1 "Command queue errors"). */
@@ -209,24 +209,24 @@
  *  word 1: | 63..12 Address | 11..10 TG | 9..8 TTL | 0 Leaf | 4..0 Range (CFGI_STE_RANGE) |
  *          | 51..2 MSIAddress (SYNC) |
  */
-#define SMMUV3_CMD_DWORDS	2
-#define SMMUV3_CMD0_OP		GENMASK_ULL(7, 0)
-#define SMMUV3_CMD0_SSID	GENMASK_ULL(31, 12)
-#define SMMUV3_CMD0_SID		GENMASK_ULL(63, 32)
-#define SMMUV3_CMD0_NUM		GENMASK_ULL(16, 12)
-#define SMMUV3_CMD0_SCALE	GENMASK_ULL(24, 20)
-#define SMMUV3_CMD0_VMID	GENMASK_ULL(47, 32)
-#define SMMUV3_CMD0_ASID	GENMASK_ULL(63, 48)
-#define SMMUV3_CMD0_CS		GENMASK_ULL(13, 12)
-#define SMMUV3_CMD0_MSH		GENMASK_ULL(23, 22)
-#define SMMUV3_CMD0_MSIATTR	GENMASK_ULL(27, 24)
-#define SMMUV3_CMD0_MSIDATA	GENMASK_ULL(63, 32)
-#define SMMUV3_CMD1_LEAF	BIT_ULL(0)
-#define SMMUV3_CMD1_RANGE	GENMASK_ULL(4, 0)
-#define SMMUV3_CMD1_TTL		GENMASK_ULL(9, 8)
-#define SMMUV3_CMD1_TG		GENMASK_ULL(11, 10)
-#define SMMUV3_CMD1_ADDR	GENMASK_ULL(63, 12)
-#define SMMUV3_CMD1_MSIADDR	GENMASK_ULL(51, 2)
+#define SMMUV3_CMD_DWORDS   2
+#define SMMUV3_CMD0_OP	    GENMASK_ULL(7, 0)
+#define SMMUV3_CMD0_SSID    GENMASK_ULL(31, 12)
+#define SMMUV3_CMD0_SID	    GENMASK_ULL(63, 32)
+#define SMMUV3_CMD0_NUM	    GENMASK_ULL(16, 12)
+#define SMMUV3_CMD0_SCALE   GENMASK_ULL(24, 20)
+#define SMMUV3_CMD0_VMID    GENMASK_ULL(47, 32)
+#define SMMUV3_CMD0_ASID    GENMASK_ULL(63, 48)
+#define SMMUV3_CMD0_CS	    GENMASK_ULL(13, 12)
+#define SMMUV3_CMD0_MSH	    GENMASK_ULL(23, 22)
+#define SMMUV3_CMD0_MSIATTR GENMASK_ULL(27, 24)
+#define SMMUV3_CMD0_MSIDATA GENMASK_ULL(63, 32)
+#define SMMUV3_CMD1_LEAF    BIT_ULL(0)
+#define SMMUV3_CMD1_RANGE   GENMASK_ULL(4, 0)
+#define SMMUV3_CMD1_TTL	    GENMASK_ULL(9, 8)
+#define SMMUV3_CMD1_TG	    GENMASK_ULL(11, 10)
+#define SMMUV3_CMD1_ADDR    GENMASK_ULL(63, 12)
+#define SMMUV3_CMD1_MSIADDR GENMASK_ULL(51, 2)
 
 #define SMMUV3_OP_CFGI_STE	 0x03
 #define SMMUV3_OP_CFGI_STE_RANGE 0x04 /* Range 31: CFGI_ALL */
@@ -236,11 +236,11 @@
 #define SMMUV3_OP_TLBI_NSNH_ALL	 0x30
 #define SMMUV3_OP_CMD_SYNC	 0x46
 
-#define SMMUV3_CFGI_ALL_RANGE	31
-#define SMMUV3_SYNC_CS_NONE	0
-#define SMMUV3_SYNC_CS_IRQ	1 /* SIG_IRQ: with MSIs, the MSI write signals completion */
-#define SMMUV3_SYNC_CS_SEV	2
-#define SMMUV3_MSIATTR_OIWB	0xf
+#define SMMUV3_CFGI_ALL_RANGE	  31
+#define SMMUV3_SYNC_CS_NONE	  0
+#define SMMUV3_SYNC_CS_IRQ	  1 /* SIG_IRQ: with MSIs, the MSI write signals completion */
+#define SMMUV3_SYNC_CS_SEV	  2
+#define SMMUV3_MSIATTR_OIWB	  0xf
 #define SMMUV3_TLBI_RANGE_NUM_MAX 31 /* NUM is 5 bits: up to 32 * 2^SCALE granules */
 
 /*
@@ -248,20 +248,20 @@
  *
  *  word 0: | 63..32 StreamID | 31..12 SubstreamID | 11 SSV | 7..0 event number |
  *  word 1: | 41..40 CLASS | 39 S2 | 35 RnW | 34 InD | 33 PnU |
- *  word 2: InputAddr; word 3: IPA [51:12] or FetchAddr [51:3].
+ *  word 2: InputAddr; word 3: IPA [55:12] or FetchAddr [55:3] (7.3.4 F_STE_FETCH).
  */
-#define SMMUV3_EVT_DWORDS    4
-#define SMMUV3_EVT0_ID	     GENMASK_ULL(7, 0)
-#define SMMUV3_EVT0_SSV	     BIT_ULL(11)
-#define SMMUV3_EVT0_SSID     GENMASK_ULL(31, 12)
-#define SMMUV3_EVT0_SID	     GENMASK_ULL(63, 32)
-#define SMMUV3_EVT1_PNU	     BIT_ULL(33)
-#define SMMUV3_EVT1_IND	     BIT_ULL(34)
-#define SMMUV3_EVT1_RNW	     BIT_ULL(35)
-#define SMMUV3_EVT1_S2	     BIT_ULL(39)
-#define SMMUV3_EVT1_CLASS    GENMASK_ULL(41, 40)
-#define SMMUV3_EVT3_IPA	     GENMASK_ULL(51, 12)
-#define SMMUV3_EVT3_FETCH    GENMASK_ULL(51, 3)
+#define SMMUV3_EVT_DWORDS 4
+#define SMMUV3_EVT0_ID	  GENMASK_ULL(7, 0)
+#define SMMUV3_EVT0_SSV	  BIT_ULL(11)
+#define SMMUV3_EVT0_SSID  GENMASK_ULL(31, 12)
+#define SMMUV3_EVT0_SID	  GENMASK_ULL(63, 32)
+#define SMMUV3_EVT1_PNU	  BIT_ULL(33)
+#define SMMUV3_EVT1_IND	  BIT_ULL(34)
+#define SMMUV3_EVT1_RNW	  BIT_ULL(35)
+#define SMMUV3_EVT1_S2	  BIT_ULL(39)
+#define SMMUV3_EVT1_CLASS GENMASK_ULL(41, 40)
+#define SMMUV3_EVT3_IPA	  GENMASK_ULL(55, 12)
+#define SMMUV3_EVT3_FETCH GENMASK_ULL(55, 3)
 
 /* Event numbers (7.3, table "Event records"). */
 #define SMMUV3_EVT_F_UUT	      0x01

@@ -108,15 +108,15 @@ static int smmu_cd_sync(struct smmu_master *master, u32 sid)
 }
 
 static const struct smmu_writer smmu_ste_writer = {
-	.used = smmu_ste_used,
-	.valid = SMMUV3_STE0_V,
-	.sync = smmu_ste_sync,
+    .used = smmu_ste_used,
+    .valid = SMMUV3_STE0_V,
+    .sync = smmu_ste_sync,
 };
 
 static const struct smmu_writer smmu_cd_writer = {
-	.used = smmu_cd_used,
-	.valid = SMMUV3_CD0_V,
-	.sync = smmu_cd_sync,
+    .used = smmu_cd_used,
+    .valid = SMMUV3_CD0_V,
+    .sync = smmu_cd_sync,
 };
 
 /* Store the words of @want that differ from @cur (word 0 last); sync when any did. */
@@ -225,10 +225,11 @@ int smmu_strtab_init(struct ih_smmuv3 *smmu)
 {
 	bool hw_2lvl = FIELD_GET(SMMUV3_IDR0_ST_LEVEL, smmu->idr[0]) == SMMUV3_ST_LEVEL_2LVL;
 
-	smmu->strtab_2lvl = hw_2lvl && !smmu->cfg.force_linear && smmu->sid_bits > SMMU_STRTAB_SPLIT;
+	smmu->strtab_2lvl =
+	    hw_2lvl && !smmu->cfg.force_linear && smmu->sid_bits > SMMU_STRTAB_SPLIT;
 	if (smmu->strtab_2lvl) {
-		unsigned int l1_bits =
-		    ih_min(smmu->sid_bits - SMMU_STRTAB_SPLIT, (unsigned int)SMMU_STRTAB_L1_MAX_BITS);
+		unsigned int l1_bits = ih_min(smmu->sid_bits - SMMU_STRTAB_SPLIT,
+					      (unsigned int)SMMU_STRTAB_L1_MAX_BITS);
 
 		smmu->sid_bits = l1_bits + SMMU_STRTAB_SPLIT;
 		smmu->num_l1 = 1u << l1_bits;
@@ -244,8 +245,9 @@ int smmu_strtab_init(struct ih_smmuv3 *smmu)
 		smmu->strtab_bytes = (size_t)64 << smmu->sid_bits;
 	}
 	/* The table base must be aligned to the table's size (6.3.23). */
-	smmu->strtab = ih_pm_alloc(smmu->w, smmu->strtab_bytes,
-				   ih_max(smmu->strtab_bytes, (size_t)IH_PAGE_SIZE), "smmuv3:strtab");
+	smmu->strtab =
+	    ih_pm_alloc(smmu->w, smmu->strtab_bytes,
+			ih_max(smmu->strtab_bytes, (size_t)IH_PAGE_SIZE), "smmuv3:strtab");
 	if (smmu->strtab == IH_PA_INVALID) {
 		ih_free(smmu->w, smmu->l2);
 		smmu->l2 = NULL;
@@ -359,8 +361,7 @@ static void smmu_make_s1_ste(const struct smmu_master *master, u64 ste[4])
 	ste[3] = 0;
 }
 
-static void smmu_make_ste(const struct smmu_master *master, const struct smmu_domain *d,
-			  u64 ste[4])
+static void smmu_make_ste(const struct smmu_master *master, const struct smmu_domain *d, u64 ste[4])
 {
 	switch (d ? d->kind : SMMU_DOMAIN_BLOCKED) {
 	case SMMU_DOMAIN_S1:
@@ -373,8 +374,7 @@ static void smmu_make_ste(const struct smmu_master *master, const struct smmu_do
 		return;
 	case SMMU_DOMAIN_BLOCKED:
 		if (d) {
-			ste[0] = SMMUV3_STE0_V |
-				 FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_ABORT);
+			ste[0] = SMMUV3_STE0_V | FIELD_PREP(SMMUV3_STE0_CFG, SMMUV3_STE_CFG_ABORT);
 			ste[1] = ste[2] = ste[3] = 0;
 			return;
 		}

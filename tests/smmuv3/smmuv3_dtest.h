@@ -22,12 +22,12 @@
 #define DT_BUF_SIZE  (64 * 1024)
 
 /* Expected field values, from IHI 0070 (5.2 STE.Config, 6.3.9 CR0). */
-#define DT_STE_V	  0x1ULL
-#define DT_STE_CFG(ste0)  (((ste0) >> 1) & 7)
-#define DT_CFG_ABORT	  0
-#define DT_CFG_BYPASS	  4
-#define DT_CFG_S1	  5
-#define DT_CR0_ALL_ON	  0xdu /* SMMUEN | EVTQEN | CMDQEN */
+#define DT_STE_V	     0x1ULL
+#define DT_STE_CFG(ste0)     (((ste0) >> 1) & 7)
+#define DT_CFG_ABORT	     0
+#define DT_CFG_BYPASS	     4
+#define DT_CFG_S1	     5
+#define DT_CR0_ALL_ON	     0xdu /* SMMUEN | EVTQEN | CMDQEN */
 #define DT_EVT_F_TRANSLATION 0x10
 
 struct dtest {

@@ -232,8 +232,8 @@ static void map_then_unmap_faults(enum ih_exec_mode mode, enum ih_smmuv3_sync_mo
 	dev = dt_add_dev(&t, "dev0", 0x7);
 	dom = ih_iommu_get_dma_domain(dev);
 	cr_assert_not_null(dom);
-	cr_assert_eq(ih_iommu_map(dom, iova, t.buf + 0x3000, SZ_4K,
-				  IH_PROT_READ | IH_PROT_WRITE), 0);
+	cr_assert_eq(ih_iommu_map(dom, iova, t.buf + 0x3000, SZ_4K, IH_PROT_READ | IH_PROT_WRITE),
+		     0);
 	cr_expect_eq(ih_iommu_iova_to_phys(dom, iova + 0x10), t.buf + 0x3010);
 	cr_assert_eq(ih_dma_access(dev, iova + 0x10, 4, IH_DMA_FROM_DEVICE, &pa), 0);
 	cr_expect_eq(pa, t.buf + 0x3010, "the device reached the mapped page");
@@ -600,7 +600,8 @@ Test(smmuv3_drv, illegal_command_is_reported_skipped_and_queue_resumes)
 Test(smmuv3_drv, illegal_command_in_concurrent_msi_mode)
 {
 	struct dtest t;
-	const u64 cmds[3][2] = {{SMMUV3_OP_TLBI_NSNH_ALL, 0}, {0x7e, 0}, {SMMUV3_OP_TLBI_NSNH_ALL, 0}};
+	const u64 cmds[3][2] = {
+	    {SMMUV3_OP_TLBI_NSNH_ALL, 0}, {0x7e, 0}, {SMMUV3_OP_TLBI_NSNH_ALL, 0}};
 
 	dt_init(&t, IH_EXEC_CONCURRENT);
 	t.dcfg.sync_mode = IH_SMMUV3_SYNC_MSI;
@@ -668,8 +669,8 @@ Test(smmuv3_drv, global_errors_other_than_cmdq_are_reported_and_acknowledged)
 {
 	struct dtest t;
 	/* CMD_SYNC, CS = SIG_IRQ, MSI to an address outside simulated memory (4.7.3). */
-	const u64 sync[1][2] = {{SMMUV3_OP_CMD_SYNC | FIELD_PREP(SMMUV3_CMD0_CS, SMMUV3_SYNC_CS_IRQ),
-				 0x10000000ULL}};
+	const u64 sync[1][2] = {
+	    {SMMUV3_OP_CMD_SYNC | FIELD_PREP(SMMUV3_CMD0_CS, SMMUV3_SYNC_CS_IRQ), 0x10000000ULL}};
 	u32 active;
 
 	dt_init(&t, IH_EXEC_SEQUENTIAL);
@@ -688,8 +689,10 @@ Test(smmuv3_drv, pci_functions_behind_a_pcie_to_pci_bridge_share_group_and_domai
 {
 	struct dtest t;
 	struct ih_pci_desc host = {.type = IH_PCI_HOST_BRIDGE, .secondary = 0, .subordinate = 0xff};
-	struct ih_pci_desc br = {.type = IH_PCI_PCIE_TO_PCI, .devfn = IH_PCI_DEVFN(1, 0),
-				 .secondary = 1, .subordinate = 1};
+	struct ih_pci_desc br = {.type = IH_PCI_PCIE_TO_PCI,
+				 .devfn = IH_PCI_DEVFN(1, 0),
+				 .secondary = 1,
+				 .subordinate = 1};
 	struct ih_pci_desc ep = {.type = IH_PCI_ENDPOINT, .vendor = 0x1234, .device = 0x1};
 	struct ih_pci_dev *hb, *bridge, *fn[2];
 	u64 ste[2][4];
@@ -719,9 +722,9 @@ Test(smmuv3_drv, pci_functions_behind_a_pcie_to_pci_bridge_share_group_and_domai
 	cr_assert_eq(ih_smmuv3_read_ste(t.smmu, 0x108, ste[1]), 0);
 	cr_expect_eq(DT_STE_CFG(ste[0][0]), DT_CFG_S1);
 	cr_expect_eq(DT_STE_CFG(ste[1][0]), DT_CFG_S1);
-	cr_assert_eq(ih_iommu_map(ih_iommu_get_dma_domain(&fn[0]->dev), 0x8000, t.buf, SZ_4K,
-				  IH_PROT_READ),
-		     0);
+	cr_assert_eq(
+	    ih_iommu_map(ih_iommu_get_dma_domain(&fn[0]->dev), 0x8000, t.buf, SZ_4K, IH_PROT_READ),
+	    0);
 	for (int i = 0; i < 2; i++) {
 		cr_expect_eq(ih_dma_access(&fn[i]->dev, 0x8004, 4, IH_DMA_TO_DEVICE, &pa), 0);
 		cr_expect_eq(pa, t.buf + 4);

@@ -9,8 +9,9 @@
 #include "smmuv3/drv_regs.h"
 #include "smmuv3/hw_priv.h"
 
-#define SAME_OFF(drv, hw)   cr_expect_eq((u64)(drv), (u64)(hw), "%s (0x%llx) vs %s", #drv, \
-					 (unsigned long long)(drv), #hw)
+#define SAME_OFF(drv, hw)                                                                          \
+	cr_expect_eq((u64)(drv), (u64)(hw), "%s (0x%llx) vs %s", #drv, (unsigned long long)(drv),  \
+		     #hw)
 #define SAME_FIELD(drv, reg, fld)                                                                  \
 	cr_expect_eq((u64)(drv), SMMU_FMASK(reg, fld), "%s = 0x%llx, device %s_%s = 0x%llx", #drv, \
 		     (unsigned long long)(drv), #reg, #fld,                                        \
