@@ -282,9 +282,9 @@ static void smmu_count_cmd(struct ih_smmuv3 *smmu, u64 c0)
 	smmu_stat_add(&smmu->stats.cmds, 1);
 	if (op == SMMUV3_OP_CMD_SYNC)
 		smmu_stat_add(&smmu->stats.syncs, 1);
-	else if (op >= SMMUV3_OP_CFGI_STE && op <= 0x06)
+	else if (op >= SMMUV3_OP_CFGI_STE && op <= SMMUV3_OP_CFGI_CD_ALL)
 		smmu_stat_add(&smmu->stats.cfgi, 1);
-	else if (op >= 0x10 && op <= 0x3f)
+	else if (op >= SMMUV3_OP_TLBI_FIRST && op <= SMMUV3_OP_TLBI_LAST)
 		smmu_stat_add(&smmu->stats.tlbi, 1);
 	if (op == SMMUV3_OP_TLBI_NH_ASID)
 		smmu_stat_add(&smmu->stats.tlbi_asid, 1);

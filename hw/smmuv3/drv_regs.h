@@ -231,6 +231,9 @@
 #define SMMUV3_OP_CFGI_STE	 0x03
 #define SMMUV3_OP_CFGI_STE_RANGE 0x04 /* Range 31: CFGI_ALL */
 #define SMMUV3_OP_CFGI_CD	 0x05
+#define SMMUV3_OP_CFGI_CD_ALL	 0x06
+#define SMMUV3_OP_TLBI_FIRST	 0x10 /* TLBI_* opcodes are 0x10..0x3f (4.4) */
+#define SMMUV3_OP_TLBI_LAST	 0x3f
 #define SMMUV3_OP_TLBI_NH_ASID	 0x11
 #define SMMUV3_OP_TLBI_NH_VA	 0x12
 #define SMMUV3_OP_TLBI_NSNH_ALL	 0x30
