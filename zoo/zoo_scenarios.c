@@ -30,6 +30,7 @@ static const struct {
 	{ "failed-probe", scenario_failed_probe },
 	{ "sibling-explore", run_sibling_explore },
 	{ "rk-probe-order", scenario_rk_probe_order },
+	{ "smmuv3-xlate-error", scenario_smmuv3_xlate_error },
 };
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <ih/alloc.h>
 #include <ih/base.h>
 #include <ih/diag.h>
+#include <ih/regress.h>
 #include <ih/iommu_group.h>
 
 #include "drv_priv.h"
@@ -378,6 +379,18 @@ static int smmu_of_xlate(struct ih_device *dev, const struct ih_fw_iommu_args *a
 		       smmu->name, dev->name, sid, smmu->sid_bits);
 		return -EINVAL;
 	}
+	/*
+	 * Old drivers allocated their per-device data here, before anything could fail,
+	 * and lost it when a later probe step did (seed 000's "leaking on error paths").
+	 * The fixed driver allocates it in probe_device and owns it until release_device.
+	 */
+	if (ih_regress_on(smmu->w, IH_REGRESS_XLATE_LEAK) && !ih_dev_iommu_priv_get(dev)) {
+		struct smmu_master *early = ih_alloc(smmu->w, sizeof(*early), "smmuv3:master");
+
+		if (!early)
+			return -ENOMEM;
+		ih_dev_iommu_priv_set(dev, early);
+	}
 	return ih_iommu_fwspec_add_ids(dev, &sid, 1);
 }
 
@@ -400,13 +413,23 @@ static int smmu_probe_device(struct ih_device *dev, struct ih_iommu_device **iom
 			return -ERANGE;
 		}
 	}
-	master = ih_alloc(smmu->w, sizeof(*master), "smmuv3:master");
-	if (!master)
-		return -ENOMEM;
-	master->sids = ih_alloc_array(smmu->w, fwspec->num_ids, sizeof(u32), "smmuv3:master-sids");
-	if (!master->sids) {
-		ret = -ENOMEM;
-		goto free_master;
+	/* With xlate-leak, of_xlate already allocated it, and the error paths forget it. */
+	master = ih_dev_iommu_priv_get(dev);
+	if (master) {
+		master->sids = ih_alloc_array(smmu->w, fwspec->num_ids, sizeof(u32),
+					      "smmuv3:master-sids");
+		if (!master->sids)
+			return -ENOMEM;
+	} else {
+		master = ih_alloc(smmu->w, sizeof(*master), "smmuv3:master");
+		if (!master)
+			return -ENOMEM;
+		master->sids = ih_alloc_array(smmu->w, fwspec->num_ids, sizeof(u32),
+					      "smmuv3:master-sids");
+		if (!master->sids) {
+			ret = -ENOMEM;
+			goto free_master;
+		}
 	}
 	memcpy(master->sids, fwspec->ids, fwspec->num_ids * sizeof(u32));
 	master->num_sids = fwspec->num_ids;

@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ih/alloc.h>
 #include <ih/base.h>
 #include <ih/coop.h>
 #include <ih/diag.h>
 #include <ih/iommu_group.h>
 #include <ih/world.h>
 #include "lib/rk_board.h"
+#include "smmuv3/smmuv3_drv.h"
+#include "smmuv3/smmuv3_hw.h"
 #include "lib/scenarios.h"
 #include "lib/test_iommu.h"
 
@@ -221,4 +224,45 @@ int scenario_rk_probe_order(struct ih_world *w)
 		ih_pm_free(w, buf, SZ_4K);
 	rkb_fini(&b);
 	return finish(w, "rk-probe-order", ret);
+}
+
+/* ---- seed 000, the of_xlate leak ---- */
+
+int scenario_smmuv3_xlate_error(struct ih_world *w)
+{
+	static const char fwnode = 0; /* its address names the SMMU in firmware */
+	struct ih_smmuv3_hw_config hwcfg;
+	struct ih_smmuv3_drv_config dcfg;
+	struct tfw_entry e[1] = { { "dev0", &fwnode, 0x10 } };
+	struct tfw fw = { .entries = e, .count = 1 };
+	struct ih_smmuv3_hw *hw;
+	struct ih_smmuv3 *smmu;
+	struct ih_device *dev;
+	int ret = 0;
+
+	ih_smmuv3_hw_config_init(&hwcfg);
+	ih_smmuv3_drv_config_init(&dcfg);
+	dcfg.mmio_base = 0x2b400000;
+	if (ih_smmuv3_hw_create(w, dcfg.mmio_base, &hwcfg, &hw))
+		return 1;
+	dcfg.hw = hw;
+	tfw_install(w, &fw);
+	ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_PROBE_PATH);
+	if (ih_smmuv3_probe(w, &dcfg, NULL, &fwnode, &smmu)) {
+		ih_smmuv3_hw_destroy(hw);
+		return 1;
+	}
+	/* The client's probe fails after of_xlate: its StreamID array cannot be allocated. */
+	ih_fault_fail_site(w, "smmuv3:master-sids", 1);
+	dev = tplat_add(w, "dev0");
+	if (!dev || dev->iommu_group) {
+		fprintf(stderr, "smmuv3-xlate-error: the client probe was meant to fail\n");
+		ret = 1;
+	}
+	ih_fault_clear(w);
+	if (dev)
+		ih_device_unregister(dev);
+	ih_smmuv3_remove(smmu);
+	ih_smmuv3_hw_destroy(hw);
+	return finish(w, "smmuv3-xlate-error", ret);
 }

@@ -34,4 +34,11 @@ int scenario_sibling_explore(struct ih_world *w, unsigned int seeds);
  */
 int scenario_rk_probe_order(struct ih_world *w);
 
+/*
+ * Seed 000 (review): per-device data allocated in of_xlate. An SMMUv3 client whose probe
+ * fails after of_xlate ran (the allocation of its StreamID array is made to fail): the
+ * driver's data must not outlive the failed probe. The model's leak check is the detector.
+ */
+int scenario_smmuv3_xlate_error(struct ih_world *w);
+
 #endif /* IH_TESTS_SCENARIOS_H */
