@@ -185,6 +185,7 @@ static int attach_all_locked(struct ih_iommu_group *group, struct ih_iommu_domai
 
 		if (ret)
 			return ret;
+		m->attached = domain;
 	}
 	group->domain = domain;
 	return 0;
@@ -225,7 +226,8 @@ int ih_iommu_group_add_probed_dev(struct ih_device *dev)
 	ret = ih_iommu_domain_attach_dev(group->domain, dev);
 	if (ret)
 		goto err_unlock;
-	(m)->next = group->devices;
+	m->attached = group->domain;
+	m->next = group->devices;
 	group->devices = m;
 	group->num_devices++;
 	/* The device keeps the reference device_group gave us. */
@@ -616,6 +618,8 @@ static int group_check_locked(struct ih_iommu_group *group)
 				return violation(group, "a driver_managed_dma driver counted as DMA-API user");
 		}
 		claims += m->explicit_claims;
+		if (m->attached != group->domain)
+			return violation(group, "a member is not attached to the group's domain");
 	}
 	if (group->owner) {
 		if (users)

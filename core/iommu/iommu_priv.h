@@ -40,12 +40,14 @@ struct ih_iommu_state {
  * @dma_api_use: counted in owner_cnt as a DMA-API user (a bound driver without
  *	driver_managed_dma): what makes owner_cnt checkable against the members.
  * @explicit_claims: claims an explicit owner made through this device.
+ * @attached: the domain the driver last attached the device to.
  * @next: the next member.
  */
 struct ih_group_member {
 	struct ih_device *dev;
 	bool dma_api_use;
 	unsigned int explicit_claims;
+	struct ih_iommu_domain *attached;
 	struct ih_group_member *next;
 };
 
