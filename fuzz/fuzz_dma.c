@@ -55,12 +55,8 @@
 #include <ih/world.h>
 #include "fuzz_common.h"
 
-/*
- * The test IOMMU driver is built into this target from its one source file (tests/lib is
- * only linked into Criterion tests): a real driver against the core's ops with a modelled
- * TLB. The SMMUv3 and Rockchip backends join as they land.
- */
-#include "../tests/lib/test_iommu.c"
+/* The test IOMMU driver: a real driver against the core's ops with a modelled TLB. */
+#include "lib/test_iommu.h"
 
 #define NDEV	   2
 #define NSLOT	   48
@@ -131,11 +127,12 @@ static void sink(void *opaque, const struct ih_report *r)
 	abort();
 }
 
-static struct tdomain *tdom(struct fz *z, unsigned int d)
+/* Device @d's DMA domain when it has a cookie, else NULL. */
+static struct ih_iommu_domain *tdom(struct fz *z, unsigned int d)
 {
 	struct ih_iommu_domain *dom = z->dev[d] ? ih_iommu_get_dma_domain(z->dev[d]) : NULL;
 
-	return dom && dom->dma_cookie ? container_of(dom, struct tdomain, domain) : NULL;
+	return dom && dom->dma_cookie ? dom : NULL;
 }
 
 static int prot_of(enum ih_dma_dir dir)
@@ -181,18 +178,19 @@ static void check_all(struct fz *z, bool all)
 	char msg[200];
 
 	for (unsigned int d = 0; d < NDEV; d++) {
-		struct tdomain *td = tdom(z, d);
+		struct ih_iommu_domain *td = tdom(z, d);
 
 		if (!td)
 			continue;
-		if (ih_iova_check(ih_dma_iovad(&td->domain), msg, sizeof(msg))) {
+		if (ih_iova_check(ih_dma_iovad(td), msg, sizeof(msg))) {
 			fprintf(stderr, "fuzz_dma: dev%u: %s\n", d, msg);
 			abort();
 		}
 		if (!all && !z->dirty[d])
 			continue;
 		z->dirty[d] = false;
-		if (z->shadow[d] && ih_pgtable_check(td->pgt, z->shadow[d], msg, sizeof(msg))) {
+		if (z->shadow[d] &&
+		    ih_pgtable_check(tiommu_domain_pgtable(td), z->shadow[d], msg, sizeof(msg))) {
 			fprintf(stderr, "fuzz_dma: dev%u table: %s\n", d, msg);
 			abort();
 		}
@@ -439,7 +437,7 @@ static void op_access(struct fz *z, struct fz_in *in)
 	struct slot *s = &z->slots[fz_u8(in) % NSLOT];
 	size_t off = fz_u16(in);
 	bool write = fz_u8(in) & 1;
-	struct tdomain *td;
+	struct ih_iommu_domain *td;
 	ih_pa_t want, got = 0;
 	u64 iova;
 	int ret;
@@ -456,7 +454,7 @@ static void op_access(struct fz *z, struct fz_in *in)
 			  "fuzz_dma: DMA at 0x%llx: ret %d pa 0x%llx, want 0x%llx",
 			  (unsigned long long)iova, ret, (unsigned long long)got,
 			  (unsigned long long)want);
-	} else if (td && !ih_dma_domain_is_lazy(&td->domain)) {
+	} else if (td && !ih_dma_domain_is_lazy(td)) {
 		/* Strict: once unmapped (and not mapped again) the IOVA must fault. */
 		IH_BUG_ON(ret != -EFAULT,
 			  "fuzz_dma: DMA at unmapped 0x%llx in a strict domain: ret %d",
@@ -468,14 +466,13 @@ static void op_raw(struct fz *z, struct fz_in *in, unsigned int a)
 {
 	unsigned int d = fz_u8(in) % NDEV;
 	u64 pages = 1 + fz_u8(in) % 64;
-	struct tdomain *td = tdom(z, d);
+	struct ih_iommu_domain *td = tdom(z, d);
 
 	if (a & 1) {
 		for (unsigned int i = 0; i < NRAW; i++) {
 			if (z->raw[i].used) {
 				td = tdom(z, z->raw[i].dev);
-				ih_iova_free_fast(ih_dma_iovad(&td->domain), z->raw[i].pfn,
-						  z->raw[i].pages);
+				ih_iova_free_fast(ih_dma_iovad(td), z->raw[i].pfn, z->raw[i].pages);
 				z->raw[i].used = false;
 				break;
 			}
@@ -487,7 +484,7 @@ static void op_raw(struct fz *z, struct fz_in *in, unsigned int a)
 	for (unsigned int i = 0; i < NRAW; i++) {
 		if (z->raw[i].used)
 			continue;
-		if (!ih_iova_alloc_fast(ih_dma_iovad(&td->domain), pages, 0xffffffffULL, true,
+		if (!ih_iova_alloc_fast(ih_dma_iovad(td), pages, 0xffffffffULL, true,
 					&z->raw[i].pfn)) {
 			z->raw[i].used = true;
 			z->raw[i].dev = d;
@@ -533,7 +530,7 @@ static void setup(struct fz *z, struct fz_in *in)
 	if (ih_driver_register(z->w, &z->drv.drv))
 		return;
 	for (unsigned int d = 0; d < NDEV; d++) {
-		struct tdomain *td;
+		struct ih_iommu_domain *td;
 
 		ih_iommu_set_default_domain_type(z->w, flags & (1u << d) ? IH_DOMAIN_DMA_FQ
 									 : IH_DOMAIN_DMA);
@@ -544,7 +541,8 @@ static void setup(struct fz *z, struct fz_in *in)
 		}
 		td = tdom(z, d);
 		if (td && ih_pgtable_shadow_create(z->w, IH_ARM_64_LPAE_S1,
-						   ih_io_pgtable_cfg_of(td->pgt), &z->shadow[d]))
+						   ih_io_pgtable_cfg_of(tiommu_domain_pgtable(td)),
+						   &z->shadow[d]))
 			z->shadow[d] = NULL;
 	}
 }
@@ -562,8 +560,8 @@ static void teardown(struct fz *z)
 	}
 	for (unsigned int i = 0; i < NRAW; i++)
 		if (z->raw[i].used)
-			ih_iova_free_fast(ih_dma_iovad(&tdom(z, z->raw[i].dev)->domain),
-					  z->raw[i].pfn, z->raw[i].pages);
+			ih_iova_free_fast(ih_dma_iovad(tdom(z, z->raw[i].dev)), z->raw[i].pfn,
+					  z->raw[i].pages);
 	check_all(z, true);
 	ih_clock_advance(z->w, 2000000000ULL); /* every queue times out */
 	for (unsigned int d = 0; d < NDEV; d++) {
@@ -618,17 +616,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_raw(&z, &in, a);
 			break;
 		case 8: {
-			struct tdomain *td = tdom(&z, fz_u8(&in) % NDEV);
+			struct ih_iommu_domain *td = tdom(&z, fz_u8(&in) % NDEV);
 
 			if (td)
-				ih_dma_fq_flush(&td->domain);
+				ih_dma_fq_flush(td);
 			break;
 		}
 		case 9: {
-			struct tdomain *td = tdom(&z, fz_u8(&in) % NDEV);
+			struct ih_iommu_domain *td = tdom(&z, fz_u8(&in) % NDEV);
 
-			if (td && !ih_dma_init_fq(&td->domain))
-				td->domain.type = IH_DOMAIN_DMA_FQ;
+			if (td && !ih_dma_init_fq(td))
+				td->type = IH_DOMAIN_DMA_FQ;
 			break;
 		}
 		default:

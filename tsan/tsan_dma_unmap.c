@@ -22,8 +22,7 @@
 #include <ih/iova.h>
 #include <ih/world.h>
 
-/* The test IOMMU driver (tsan programs link only the model libraries). */
-#include "../tests/lib/test_iommu.c"
+#include "lib/test_iommu.h"
 
 #define ROUNDS 3000
 #define BATCH  8

@@ -36,6 +36,11 @@ static void tlb_inval(struct tiommu *t, const void *domain, u64 lo, u64 hi)
 	pthread_mutex_unlock(&t->hw_lock);
 }
 
+struct ih_io_pgtable_ops *tiommu_domain_pgtable(struct ih_iommu_domain *domain)
+{
+	return container_of(domain, struct tdomain, domain)->pgt;
+}
+
 unsigned int tiommu_tlb_entries(struct tiommu *t)
 {
 	unsigned int n = 0;

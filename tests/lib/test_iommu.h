@@ -60,6 +60,9 @@ struct tiommu {
 	unsigned long gen;
 };
 
+/* The io-pgtable behind one of the test IOMMU's paging domains (NULL for static ones). */
+struct ih_io_pgtable_ops *tiommu_domain_pgtable(struct ih_iommu_domain *domain);
+
 /* Valid TLB entries of @t right now. */
 unsigned int tiommu_tlb_entries(struct tiommu *t);
 
