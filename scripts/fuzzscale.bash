@@ -18,6 +18,7 @@
 # Environment: IH_FUZZ_JOBS (parallel fuzzers, default 2), IH_CHECK_SECONDS (fuzzing per
 # target in oss-fuzz-check, default 10), IH_DEPS_PREFIX (prebuilt static libfdt/liburcu for
 # oss-fuzz/build.sh, default /usr here).
+# shellcheck shell=bash disable=SC2154 # top, jobs, say, die, cmd_deps, cmd_build: scripts/ih
 
 fs_targets() {
 	local src
@@ -148,9 +149,11 @@ cmd_coverage() {
 	[ -f "$top/build/coverage/libih_hw.a" ] && libs=("$top/build/coverage/libih_hw.a" "${libs[@]}")
 	# (main has no coverage mapping, so it cannot clash with the targets' main.)
 	echo 'int main(void) { return 0; }' >"$out/all_main.c"
+	local urcu_libs
+	read -ra urcu_libs <<<"$(pkg-config --libs liburcu-bp)"
 	clang -fprofile-instr-generate "$out/all_main.c" \
 		-o "$out/all_code" -Wl,--whole-archive "${libs[@]}" -Wl,--no-whole-archive \
-		$(pkg-config --libs liburcu-bp) -lfdt -lpthread
+		"${urcu_libs[@]}" -lfdt -lpthread
 	objs+=(-object "$out/all_code")
 	"$profdata" merge -sparse "$out"/*.profdata -o "$out/all.profdata.merged"
 	mv "$out/all.profdata.merged" "$out/all.profdata"
@@ -332,7 +335,8 @@ ofc_build() {
 	coverage) cov=$ofc_cov ;;
 	*) die "unknown oss-fuzz-check configuration '$cfg'" ;;
 	esac
-	rm -rf "$root/out" "$root/src"
+	# Objects are reused between runs, find results are not (IH_DEPS_PREFIX may change).
+	rm -rf "$root/out" "$root/src" "$root/work/build/CMakeCache.txt"
 	mkdir -p "$root/src" "$root/out" "$root/work"
 	ln -s "$top" "$root/src/iommu-harness"
 	cp "$top/oss-fuzz/build.sh" "$root/src/build.sh"
@@ -558,7 +562,7 @@ cmd_afl() {
 					inst, v["execs_done"], v["execs_per_sec"], v["corpus_count"],
 					v["bitmap_cvg"], c, h
 			}' "$st"
-		if [ -n "$(ls "$out/$inst/crashes" 2>/dev/null | grep -v README)" ]; then
+		if [ -n "$(find "$out/$inst/crashes" -name 'id*' 2>/dev/null)" ]; then
 			echo "  crashes saved in $out/$inst/crashes/"; fail=1
 		fi
 	done
