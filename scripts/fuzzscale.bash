@@ -188,7 +188,8 @@ fs_fuzz_long() {
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 1
 		if [ "$q" -le 3 ] && [ $((SECONDS - start)) -ge $((secs * q / 4)) ]; then
-			growth+="$(grep -Eo 'cov: [0-9]+' "$root/log" | tail -1 | grep -Eo '[0-9]+' || echo 0) "
+			growth+="$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$root/log" | tail -1 |
+				sed -E 's/cov: ([0-9]+) ft: ([0-9]+)/\1\/\2/' || echo 0) "
 			q=$((q + 1))
 		fi
 	done
@@ -217,8 +218,8 @@ fs_fuzz_report() {
 		verdict="FINDING rc=$rc: $(ls "$root"/artifacts/ 2>/dev/null | head -3 | tr '\n' ' ')"
 		verdict+="(log $root/log)"
 	fi
-	printf '  %-14s %6ss %11s execs %7s exec/s  cov %5s -> %-5s (%s-> %s)  ft %6s -> %-6s corpus %4s -> %-5s %s\n' \
-		"$t" "$secs" "$execs" "$eps" "$cov0" "$cov1" "$growth" "$cov1" "$ft0" "$ft1" \
+	printf '  %-14s %6ss %11s execs %7s exec/s  cov/ft %s/%s -> %s%s/%s  corpus %s -> %s  %s\n' \
+		"$t" "$secs" "$execs" "$eps" "$cov0" "$ft0" "$growth" "$cov1" "$ft1" \
 		"$before" "$after" "$verdict"
 	[ "$rc" -eq 0 ]
 }
@@ -244,7 +245,7 @@ cmd_fuzz_all() {
 		running=$((running + 1))
 	done
 	wait || true
-	say "fuzz-all summary (cov/ft: libFuzzer edge counters and features at start -> end; growth at 25/50/75%)"
+	say "fuzz-all summary (cov/ft: libFuzzer edges/features at start -> 25% 50% 75% of the run -> end)"
 	for t in "${targets[@]}"; do
 		fs_fuzz_report "$t" "$secs" || fail=1
 	done
@@ -267,7 +268,7 @@ cmd_minimize() {
 		tmp=$(mktemp -d)
 		mkdir "$tmp/keep" "$tmp/cand"
 		n0=$(find "$dst" -type f | wc -l)
-		s0=$(du -sk "$dst" | cut -f1)
+		s0=$(($(du -sb "$dst" | cut -f1) / 1024))
 		# Fixed inputs go in first: -merge=1 counts what the first folder holds as present.
 		for f in "$dst"/*; do
 			[ -f "$f" ] || continue
@@ -291,7 +292,7 @@ cmd_minimize() {
 			esac
 		done
 		n1=$(find "$dst" -type f | wc -l)
-		s1=$(du -sk "$dst" | cut -f1)
+		s1=$(($(du -sb "$dst" | cut -f1) / 1024))
 		printf '  %-14s %4d files (%5d KiB) -> %4d files (%5d KiB): %d fixed + %d that add coverage\n' \
 			"$t" "$n0" "$s0" "$n1" "$s1" "$fixed" "$((n1 - fixed))"
 		rm -rf "$tmp"
