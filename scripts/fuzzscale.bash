@@ -277,6 +277,10 @@ cmd_minimize() {
 			*) cp "$f" "$tmp/cand/" ;;
 			esac
 		done
+		# Kept findings count as present too, so their copies are not merged back in.
+		for f in "corpus/regress/$t"/*; do
+			[ -f "$f" ] && cp "$f" "$tmp/keep/regress-${f##*/}"
+		done
 		for d in "build/fuzz-all/$t/corpus" build/afl/"$t"/*/queue; do
 			[ -d "$d" ] && find "$d" -maxdepth 1 -type f -exec cp -t "$tmp/cand/" {} + 2>/dev/null
 		done
@@ -462,9 +466,11 @@ ofc_run_afl() {
 		find "$tmp/seeds" -type f -empty -delete
 		local dict=()
 		[ -f "$ofc_out/$name.dict" ] && dict=(-x "$ofc_out/$name.dict")
+		# -t 5000: AFL++'s 1 s default rejects seeds that are slow but correct under ASan
+		# (corpus/regress/io_pgtable/slow-*); libFuzzer runs here allow 25 s.
 		env AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 			AFL_NO_AFFINITY=1 ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
-			afl-fuzz -m none -V "$secs" -i "$tmp/seeds" -o "$tmp/out" "${dict[@]}" -- "$bin" \
+			afl-fuzz -m none -t 5000 -V "$secs" -i "$tmp/seeds" -o "$tmp/out" "${dict[@]}" -- "$bin" \
 			>"$tmp/afl.log" 2>&1 || rc=$?
 		local st=$tmp/out/default/fuzzer_stats crashes eps
 		if [ "$rc" -ne 0 ] || [ ! -f "$st" ]; then
@@ -538,11 +544,11 @@ cmd_afl() {
 	say "afl-fuzz: $t for ${secs}s, main + secondary instance"
 	local env=(AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 		AFL_NO_AFFINITY=1 ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0)
-	env "${env[@]}" afl-fuzz -m none -V "$secs" -M main -i "$in" -o "$out" "${dict[@]}" -- "$bin" \
+	env "${env[@]}" afl-fuzz -m none -t 5000 -V "$secs" -M main -i "$in" -o "$out" "${dict[@]}" -- "$bin" \
 		>"$out.main.log" 2>&1 &
 	local p1=$!
 	sleep 1
-	env "${env[@]}" afl-fuzz -m none -V "$secs" -S second -i "$in" -o "$out" "${dict[@]}" -- "$bin" \
+	env "${env[@]}" afl-fuzz -m none -t 5000 -V "$secs" -S second -i "$in" -o "$out" "${dict[@]}" -- "$bin" \
 		>"$out.second.log" 2>&1 &
 	local p2=$! rc=0
 	wait "$p1" || rc=$?
