@@ -30,8 +30,10 @@ endfunction()
 # Exit 0 pass, 1 fail, 77 skip.
 function(ih_add_tsan_scenario src)
 	get_filename_component(name ${src} NAME_WE)
-	add_executable(${name} ${src})
-	target_include_directories(${name} PRIVATE ${IH_SRC}/tsan ${IH_SRC}/core ${IH_SRC}/hw)
+	# The test IOMMU driver (no Criterion inside) serves scenarios on the core.
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/tsan ${IH_SRC}/tests ${IH_SRC}/core
+		${IH_SRC}/hw)
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 	# setarch -R: TSan needs the classic address layout on kernels with high mmap entropy.
 	add_test(NAME ${name} COMMAND setarch ${CMAKE_SYSTEM_PROCESSOR} -R $<TARGET_FILE:${name}>)
@@ -56,8 +58,9 @@ endfunction()
 function(ih_add_fuzzer src)
 	get_filename_component(name ${src} NAME_WE)
 	string(REGEX REPLACE "^fuzz_" "" target ${name})
-	add_executable(${name} ${src})
-	target_include_directories(${name} PRIVATE ${IH_SRC}/fuzz ${IH_SRC}/core ${IH_SRC}/hw)
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/fuzz ${IH_SRC}/tests ${IH_SRC}/core
+		${IH_SRC}/hw)
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 	if(IH_FUZZ_ENGINE)
 		separate_arguments(engine UNIX_COMMAND "${IH_FUZZ_ENGINE}")
@@ -104,4 +107,14 @@ function(ih_add_bench src)
 			ENVIRONMENT "${IH_SAN_ENV}")
 	endif()
 	install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/iommu-harness)
+endfunction()
+
+# zoo/zoo_<name>.c -> a known-bug scenario program run by `scripts/ih zoo` (not a ctest:
+# the zoo decides, per replay switch, whether a detector must fire or stay silent).
+function(ih_add_zoo src)
+	get_filename_component(name ${src} NAME_WE)
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c
+		${IH_SRC}/tests/lib/scenarios.c ${IH_SRC}/tests/lib/rk_board.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/tests ${IH_SRC}/core ${IH_SRC}/hw)
+	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 endfunction()
