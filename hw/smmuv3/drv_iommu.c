@@ -421,16 +421,16 @@ static int smmu_probe_device(struct ih_device *dev, struct ih_iommu_device **iom
 	/* With xlate-leak, of_xlate already allocated it, and the error paths forget it. */
 	master = ih_dev_iommu_priv_get(dev);
 	if (master) {
-		master->sids =
-		    ih_alloc_array(smmu->w, fwspec->num_ids, sizeof(u32), "smmuv3:master-sids");
+		master->sids = ih_alloc_array(smmu->w, fwspec->num_ids, sizeof(u32),
+					      "smmuv3:master-sids");
 		if (!master->sids)
 			return -ENOMEM;
 	} else {
 		master = ih_alloc(smmu->w, sizeof(*master), "smmuv3:master");
 		if (!master)
 			return -ENOMEM;
-		master->sids =
-		    ih_alloc_array(smmu->w, fwspec->num_ids, sizeof(u32), "smmuv3:master-sids");
+		master->sids = ih_alloc_array(smmu->w, fwspec->num_ids, sizeof(u32),
+					      "smmuv3:master-sids");
 		if (!master->sids) {
 			ret = -ENOMEM;
 			goto free_master;
