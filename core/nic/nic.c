@@ -170,19 +170,31 @@ int ih_nic_driver_register(struct ih_world *w, struct ih_nic_driver *nd,
 	nd->plat = (struct ih_driver){ .name = "ih-nic", .bus = &ih_platform_bus_type,
 				       .probe = nic_probe, .remove = nic_remove,
 				       .id_table = nic_compatible };
-	ret = ih_driver_register(w, &nd->pci);
-	if (ret)
-		return ret;
-	ret = ih_driver_register(w, &nd->plat);
-	if (ret)
-		ih_driver_unregister(w, &nd->pci);
-	return ret;
+	/* Each driver goes on its bus when that bus exists in the world. */
+	if (ih_bus_registered(w, &ih_pci_bus_type)) {
+		ret = ih_driver_register(w, &nd->pci);
+		if (ret)
+			return ret;
+		nd->on_pci = true;
+	}
+	if (ih_bus_registered(w, &ih_platform_bus_type)) {
+		ret = ih_driver_register(w, &nd->plat);
+		if (ret) {
+			ih_nic_driver_unregister(w, nd);
+			return ret;
+		}
+		nd->on_platform = true;
+	}
+	return nd->on_pci || nd->on_platform ? 0 : -ENODEV;
 }
 
 void ih_nic_driver_unregister(struct ih_world *w, struct ih_nic_driver *nd)
 {
-	ih_driver_unregister(w, &nd->plat);
-	ih_driver_unregister(w, &nd->pci);
+	if (nd->on_platform)
+		ih_driver_unregister(w, &nd->plat);
+	if (nd->on_pci)
+		ih_driver_unregister(w, &nd->pci);
+	nd->on_platform = nd->on_pci = false;
 }
 
 unsigned long ih_nic_pools_live(struct ih_nic_driver *nd)

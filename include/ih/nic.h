@@ -105,7 +105,7 @@ struct ih_nic_config {
 /**
  * struct ih_nic_driver - the driver pair; caller-owned memory that must stay valid until
  * it is unregistered and ih_nic_pools_live() is 0 (destroyed pools call back into it).
- * @pci, @plat: the registered drivers (private).
+ * @pci, @plat: the drivers (private); @on_pci, @on_platform: which are registered.
  * @cfg: the parameters.
  * @pools_live: pools created and not yet freed (atomic; see ih_nic_pools_live()).
  * @probes, @removes: successful probes and removes (atomic).
@@ -113,6 +113,7 @@ struct ih_nic_config {
 struct ih_nic_driver {
 	struct ih_driver pci;
 	struct ih_driver plat;
+	bool on_pci, on_platform;
 	struct ih_nic_config cfg;
 	struct ih_world *w;
 	unsigned long pools_live;
@@ -121,13 +122,15 @@ struct ih_nic_driver {
 
 /**
  * ih_nic_driver_register() - register the PCI driver (PF and VF IDs) and the platform
- * driver (IH_NIC_COMPATIBLE); each binds matching devices at once.
- * Return: 0; -EINVAL (NULL, bad config); errors of ih_driver_register().
+ * driver (IH_NIC_COMPATIBLE), each on its bus if that bus is registered in @w; each binds
+ * matching devices at once.
+ * Return: 0; -EINVAL (NULL, bad config); -ENODEV (neither bus registered); errors of
+ * ih_driver_register().
  */
 int ih_nic_driver_register(struct ih_world *w, struct ih_nic_driver *nd,
 			   const struct ih_nic_config *cfg);
 
-/* ih_nic_driver_unregister() - unbind every device and unregister both drivers. */
+/* ih_nic_driver_unregister() - unbind every device and unregister the drivers (idempotent). */
 void ih_nic_driver_unregister(struct ih_world *w, struct ih_nic_driver *nd);
 
 /* ih_nic_pools_live() - pools of @nd not yet freed (destroyed ones wait for their pages). */
