@@ -32,8 +32,8 @@ struct ih_netstack {
 	struct ih_timer timer;
 };
 
-/* Give a detached chain back, from the stack's CPU. */
-static unsigned int give_back(struct ih_netstack *ns, struct ns_skb *chain)
+/* Give a detached chain back, from the stack's CPU: recycled, or freed when @free. */
+static unsigned int give_back_mode(struct ih_netstack *ns, struct ns_skb *chain, bool free)
 {
 	struct ih_world *w = ns->w;
 	unsigned int cpu = ih_cpu_id(w), n = 0;
@@ -44,7 +44,7 @@ static unsigned int give_back(struct ih_netstack *ns, struct ns_skb *chain)
 		struct ih_pp_page *page = chain->page;
 
 		ih_free(w, chain);
-		if (ns->cfg.free_pages)
+		if (free)
 			ih_page_pool_return_page(page->pp, page);
 		else
 			ih_page_pool_put_page(page->pp, page, false);
@@ -53,6 +53,11 @@ static unsigned int give_back(struct ih_netstack *ns, struct ns_skb *chain)
 	}
 	ih_thread_set_cpu(w, cpu);
 	return n;
+}
+
+static unsigned int give_back(struct ih_netstack *ns, struct ns_skb *chain)
+{
+	return give_back_mode(ns, chain, ns->cfg.free_pages);
 }
 
 /* Arm the timer for the head's expiry, if it has one. */
@@ -139,7 +144,7 @@ int ih_netstack_hold(struct ih_netstack *ns, struct ih_pp_page *page, u64 delay_
 	return 0;
 }
 
-unsigned int ih_netstack_release(struct ih_netstack *ns, unsigned int max)
+static unsigned int release(struct ih_netstack *ns, unsigned int max, bool free)
 {
 	struct ns_skb *chain = NULL, **tail = &chain;
 
@@ -156,7 +161,17 @@ unsigned int ih_netstack_release(struct ih_netstack *ns, unsigned int max)
 	if (!ns->head)
 		ns->tail = NULL;
 	pthread_mutex_unlock(&ns->lock);
-	return give_back(ns, chain);
+	return give_back_mode(ns, chain, free);
+}
+
+unsigned int ih_netstack_release(struct ih_netstack *ns, unsigned int max)
+{
+	return release(ns, max, ns->cfg.free_pages);
+}
+
+unsigned int ih_netstack_free(struct ih_netstack *ns, unsigned int max)
+{
+	return release(ns, max, true);
 }
 
 unsigned int ih_netstack_held(struct ih_netstack *ns)

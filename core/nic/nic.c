@@ -323,7 +323,8 @@ int ih_nic_sriov_configure(struct ih_device *pf, unsigned int numvfs)
 		return -ENODEV;
 	ih_device_lock(pf);
 	priv = is_nic(pf) ? ih_dev_get_drvdata(pf) : NULL;
-	if (!priv || pf->pci->device != IH_NIC_PCI_DEVICE_PF) {
+	if (!priv || (pf->pci->vendor == IH_NIC_PCI_VENDOR &&
+		       pf->pci->device == IH_NIC_PCI_DEVICE_VF)) {
 		ret = -ENODEV;
 	} else if (numvfs > priv->nd->cfg.max_vfs) {
 		ret = -ERANGE;

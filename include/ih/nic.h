@@ -66,7 +66,10 @@ struct ih_netstack_config {
 int ih_netstack_create(struct ih_world *w, const struct ih_netstack_config *cfg,
 		       struct ih_netstack **out);
 
-/* ih_netstack_destroy() - give every held page back now, then free the stack. NULL ignored. */
+/*
+ * ih_netstack_destroy() - give every held page back now, then free the stack. NULL ignored.
+ * Context: no other call on the stack may run.
+ */
 void ih_netstack_destroy(struct ih_netstack *ns);
 
 /**
@@ -78,6 +81,9 @@ int ih_netstack_hold(struct ih_netstack *ns, struct ih_pp_page *page, u64 delay_
 
 /* ih_netstack_release() - give back up to @max held pages now, oldest first. Return: how many. */
 unsigned int ih_netstack_release(struct ih_netstack *ns, unsigned int max);
+
+/* ih_netstack_free() - as ih_netstack_release(), but the pages are freed, not recycled. */
+unsigned int ih_netstack_free(struct ih_netstack *ns, unsigned int max);
 
 /* ih_netstack_held() - pages held now. */
 unsigned int ih_netstack_held(struct ih_netstack *ns);
@@ -153,7 +159,8 @@ int ih_nic_receive(struct ih_device *dev, unsigned int budget);
  * ih_nic_sriov_configure() - write @numvfs to the PF's sriov_numvfs: create that many VFs
  * (each added, and bound when the driver matches), or delete them all with 0.
  * Allocation sites: the PCI bus's ("base:pci-device") and the VF's own probe.
- * Return: the number of VFs now; -ENODEV (not a PF bound to the NIC driver); -ERANGE
+ * Return: the number of VFs now; -ENODEV (not a PCI function other than a VF bound to the
+ * NIC driver); -ERANGE
  * (more than max_vfs); -EBUSY (VFs exist and @numvfs is another non-zero count); errors
  * of VF creation (the VFs made so far are deleted again).
  */
