@@ -6,8 +6,7 @@
 #include <ih/diag.h>
 #include "pp_index.h"
 
-#define SLOT_FREE(next) (((u64)(next) << 1) | 1)
-#define SLOT_NEXT(v)	((u32)((v) >> 1))
+#define SLOT_FREE	1ULL
 #define SLOT_IS_PAGE(v) ((v) != 0 && !((v) & 1))
 
 void pp_index_init(struct pp_index *ix, struct ih_world *w)
@@ -72,26 +71,47 @@ static int grow(struct pp_index *ix, u32 id)
 	return 0;
 }
 
+/*
+ * Look for a free slot among the next PP_IDX_SCAN IDs after the cursor (wrapping below the
+ * high-water mark). Only the inserter turns a free slot into a page, so a plain release
+ * store claims it: removers only ever CAS a page pointer, never a free slot.
+ */
+static u32 scan_free(struct pp_index *ix, u32 hwm)
+{
+	u32 id = ix->cursor;
+
+	for (unsigned int n = 0; n < PP_IDX_SCAN && n < hwm; n++) {
+		u64 *s;
+
+		id = id >= hwm ? 1 : id + 1;
+		s = slot_of(ix, id);
+		if (__atomic_load_n(s, __ATOMIC_RELAXED) == SLOT_FREE) {
+			ix->cursor = id;
+			return id;
+		}
+	}
+	ix->cursor = id;
+	return 0;
+}
+
 int pp_index_insert(struct pp_index *ix, void *page, u32 *id)
 {
-	u32 i = ix->free_local;
+	u32 hwm = __atomic_load_n(&ix->hwm, __ATOMIC_RELAXED), i = 0;
 	int ret;
 
 	IH_BUG_ON((uintptr_t)page & 1, "tracked page %p is not aligned", page);
-	if (!i) {
-		/* Acquire: pairs with the removers' release push; their links are visible. */
-		i = __atomic_exchange_n(&ix->free_shared, 0, __ATOMIC_ACQUIRE);
-	}
+	/* After a scan that found nothing, grow for a while before scanning again. */
+	if (ix->skip_scan)
+		ix->skip_scan--;
+	else if (!(i = scan_free(ix, hwm)) && hwm >= PP_IDX_SCAN)
+		ix->skip_scan = PP_IDX_SCAN_BACKOFF; /* a small table is cheap to scan whole */
 	if (i) {
-		u64 *s = slot_of(ix, i);
-
-		ix->free_local = SLOT_NEXT(__atomic_load_n(s, __ATOMIC_RELAXED));
-		/* Release: the page's metadata is visible to whoever reads the slot. */
-		__atomic_store_n(s, (u64)(uintptr_t)page, __ATOMIC_RELEASE);
+		/* Release: whoever reads the slot sees the page's metadata. */
+		__atomic_store_n(slot_of(ix, i), (u64)(uintptr_t)page, __ATOMIC_RELEASE);
 		*id = i;
 		return 0;
 	}
-	i = __atomic_load_n(&ix->hwm, __ATOMIC_RELAXED) + 1;
+	i = hwm + 1;
 	if (i > IH_PP_DMA_INDEX_MAX)
 		return -ENOSPC;
 	ret = grow(ix, i);
@@ -107,23 +127,14 @@ int pp_index_insert(struct pp_index *ix, void *page, u32 *id)
 bool pp_index_remove(struct pp_index *ix, u32 id, const void *page)
 {
 	u64 expected = (u64)(uintptr_t)page;
-	u32 head;
 	u64 *s;
 
 	if (!id || id > __atomic_load_n(&ix->hwm, __ATOMIC_ACQUIRE))
 		return false;
 	s = slot_of(ix, id);
-	if (!s || !__atomic_compare_exchange_n(s, &expected, SLOT_FREE(0), false, __ATOMIC_ACQ_REL,
-					       __ATOMIC_ACQUIRE))
-		return false;
-	/* The slot is ours now: link it on the shared stack (push only: no ABA). */
-	head = __atomic_load_n(&ix->free_shared, __ATOMIC_RELAXED);
-	do {
-		__atomic_store_n(s, SLOT_FREE(head), __ATOMIC_RELAXED);
-		/* Release: the link written above is visible to the inserter's exchange. */
-	} while (!__atomic_compare_exchange_n(&ix->free_shared, &head, id, true, __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
-	return true;
+	/* The one atomic operation of tracking: of racing removers exactly one gets here. */
+	return s && __atomic_compare_exchange_n(s, &expected, SLOT_FREE, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED);
 }
 
 unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void *arg), void *arg)
@@ -135,7 +146,7 @@ unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void
 		u64 *s = slot_of(ix, id);
 		u64 v = __atomic_load_n(s, __ATOMIC_ACQUIRE);
 
-		if (!SLOT_IS_PAGE(v) || !__atomic_compare_exchange_n(s, &v, SLOT_FREE(0), false,
+		if (!SLOT_IS_PAGE(v) || !__atomic_compare_exchange_n(s, &v, SLOT_FREE, false,
 								     __ATOMIC_ACQ_REL,
 								     __ATOMIC_ACQUIRE))
 			continue;

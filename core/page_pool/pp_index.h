@@ -17,11 +17,16 @@ struct ih_world;
  * A slot holds:
  *   0                      never used (above the high-water mark)
  *   a page pointer (even)  the page is mapped and tracked under this ID
- *   (next << 1) | 1        free; next free ID on a free list (0 ends it)
+ *   1                      free
  * Removal is one CAS from the page pointer to 1, so of several racing removers (a late
  * return, the scrub) exactly one wins, and a stale remover whose ID now names another
- * page fails. The winner then pushes the ID on a shared lock-free stack (push only, so no
- * ABA); the single inserter takes the whole stack with one exchange into a private list.
+ * page fails. That CAS is the only atomic read-modify-write of tracking: the single
+ * inserter finds free IDs itself, scanning a few slots after a cursor (a free slot is
+ * written only by the inserter, so a plain release store claims it), and takes a new ID
+ * above the high-water mark when the scan finds none (then skips scanning for a while, so
+ * a pool that only grows pays almost nothing for it). IDs stay dense: with a fraction f
+ * of the slots below the mark free, a scan of PP_IDX_SCAN slots misses with
+ * probability (1 - f)^PP_IDX_SCAN, so the mark settles a few percent above the live count.
  *
  * Synchronisation:
  *   pp_index_insert        the consumer only (one at a time)
@@ -29,7 +34,8 @@ struct ih_world;
  *   pp_index_take_all      any thread, concurrently with removers (not with insert)
  *   pp_index_fini          nothing else
  * Memory order: insert publishes a new leaf (release) before raising the high-water mark
- * (release); removers and the walk read both with acquire. Slot CASes are acq_rel.
+ * (release); removers and the walk read both with acquire. Slot CASes are acq_rel; the
+ * inserter's scan reads a slot relaxed (a free slot carries nothing to acquire).
  */
 
 #define PP_IDX_LEAF_BITS 10
@@ -38,6 +44,8 @@ struct ih_world;
 #define PP_IDX_LEAF_SIZE (1U << PP_IDX_LEAF_BITS)
 #define PP_IDX_MID_SIZE	 (1U << PP_IDX_MID_BITS)
 #define PP_IDX_TOP_SIZE	 (1U << PP_IDX_TOP_BITS)
+#define PP_IDX_SCAN	 32 /* slots looked at per insert */
+#define PP_IDX_SCAN_BACKOFF 64 /* inserts that grow without scanning after a miss */
 
 struct pp_idx_leaf {
 	u64 slot[PP_IDX_LEAF_SIZE];
@@ -51,8 +59,8 @@ struct pp_index {
 	struct ih_world *w;
 	struct pp_idx_mid *top[PP_IDX_TOP_SIZE]; /* atomic pointers */
 	u32 hwm;	 /* atomic: highest ID ever handed out */
-	u32 free_local;	 /* inserter only: its private free list */
-	u32 free_shared; /* atomic: top of the removers' stack */
+	u32 cursor;	 /* inserter only: where the next scan starts */
+	u32 skip_scan;	 /* inserter only: inserts left before scanning again */
 	size_t bytes;	 /* atomic: memory of mids and leaves */
 };
 
@@ -73,7 +81,7 @@ bool pp_index_remove(struct pp_index *ix, u32 id, const void *page);
 
 /*
  * pp_index_take_all() - take every tracked page out (the scrub) and call @fn on each one
- * this call took. IDs are not recycled (the table is about to go). Return: pages taken.
+ * this call took. Return: pages taken.
  */
 unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void *arg),
 				void *arg);
