@@ -83,7 +83,7 @@ static void fake_free(void *arg, struct ih_world *w, ih_pa_t pa)
 {
 }
 
-static const struct ih_page_pool_mem_ops fake_ops = { .alloc = fake_alloc, .free = fake_free };
+static const struct ih_page_pool_mem_ops fake_ops = {.alloc = fake_alloc, .free = fake_free};
 
 struct rig {
 	struct ih_world *w;
@@ -106,8 +106,8 @@ static int rig_up(struct rig *r, enum ih_domain_type type)
 	if (ih_world_create(&cfg, &r->w))
 		return -1;
 	ih_check_set_enabled(r->w, 0);
-	r->e = (struct tfw_entry){ "dev0", tiommu_fwnode(&r->t), 0x10 };
-	r->fw = (struct tfw){ .entries = &r->e, .count = 1 };
+	r->e = (struct tfw_entry){"dev0", tiommu_fwnode(&r->t), 0x10};
+	r->fw = (struct tfw){.entries = &r->e, .count = 1};
 	tfw_install(r->w, &r->fw);
 	if (ih_bus_register(r->w, &ih_platform_bus_type) ||
 	    ih_iommu_set_default_domain_type(r->w, type) || tiommu_register(r->w, &r->t))
@@ -135,12 +135,12 @@ static struct ih_page_pool *mkpool(struct rig *r, struct ih_device *dev, bool tr
 				   unsigned int ring, bool fake)
 {
 	struct ih_page_pool_params p = {
-		.flags = IH_PP_FLAG_DMA_MAP,
-		.pool_size = ring,
-		.dev = dev,
-		.dma_dir = IH_DMA_FROM_DEVICE,
-		.mem_ops = fake ? &fake_ops : NULL,
-		.mem_arg = &r->mem,
+	    .flags = IH_PP_FLAG_DMA_MAP,
+	    .pool_size = ring,
+	    .dev = dev,
+	    .dma_dir = IH_DMA_FROM_DEVICE,
+	    .mem_ops = fake ? &fake_ops : NULL,
+	    .mem_arg = &r->mem,
 	};
 	struct ih_page_pool *pool;
 
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 	if (!reps)
 		return 2;
 	for (int k = 0; k < 2; k++) {
-		struct series *all[] = { &rd[k], &rr[k], &ed[k], &ei[k] };
+		struct series *all[] = {&rd[k], &rr[k], &ed[k], &ei[k]};
 
 		for (unsigned int j = 0; j < ARRAY_SIZE(all); j++) {
 			all[j]->v = calloc(reps, sizeof(double));

@@ -16,7 +16,7 @@
  * expected outcome exit 0 with no ThreadSanitizer report. With page-pool-untracked on
  * (IH_REGRESSIONS decides, as the zoo runs it) the late returns unmap after the unbind and
  * the checkers report them: the program prints the detection rate and exits 1 when any
- * repetition was caught. Seed: argv[1] or 1.
+ * repetition was caught; --regress forces the switch on. Seed: the other argument, or 1.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -42,10 +42,12 @@ struct ctx {
 	struct ih_device *dev;
 	struct ih_netstack *ns;
 	struct ih_nic_driver nd;
-	unsigned int rep;	 /* atomic: bumped by main to start a repetition */
-	unsigned int napi_done;	 /* atomic */
-	unsigned int done;	 /* atomic: threads finished this repetition */
+	unsigned int rep;	   /* atomic: bumped by main to start a repetition */
+	unsigned int napi_done;	   /* atomic */
+	unsigned int done;	   /* atomic: threads finished this repetition */
 	unsigned long delay[REPS]; /* unbind delay per repetition, in spins */
+	unsigned long packets;	   /* NAPI thread only */
+	unsigned long out_at_unbind; /* unbind thread only: pages in the stack just after */
 };
 
 static void wait_rep(struct ctx *c, unsigned int r)
@@ -61,8 +63,8 @@ static void *napi(void *arg)
 	ih_thread_set_cpu(c->w, 0);
 	for (unsigned int r = 1; r <= REPS; r++) {
 		wait_rep(c, r);
-		while (ih_nic_receive(c->dev, 8) >= 0)
-			;
+		for (int got; (got = ih_nic_receive(c->dev, 8)) >= 0;)
+			c->packets += (unsigned long)got;
 		__atomic_store_n(&c->napi_done, r, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&c->done, 1, __ATOMIC_RELEASE);
 	}
@@ -76,7 +78,8 @@ static void *holder(void *arg)
 	ih_thread_set_cpu(c->w, 2);
 	for (unsigned int r = 1; r <= REPS; r++) {
 		wait_rep(c, r);
-		/* Keep giving pages back, also after the unbind, until NAPI stopped and none left. */
+		/* Keep giving pages back, also after the unbind, until NAPI stopped and none left.
+		 */
 		while (__atomic_load_n(&c->napi_done, __ATOMIC_ACQUIRE) != r ||
 		       ih_netstack_held(c->ns)) {
 			if (!ih_netstack_release(c->ns, 3))
@@ -99,6 +102,7 @@ static void *unbinder(void *arg)
 		while (spin < c->delay[r - 1])
 			spin++;
 		ih_device_unbind(c->dev);
+		c->out_at_unbind += ih_netstack_held(c->ns);
 		__atomic_fetch_add(&c->done, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
@@ -107,15 +111,17 @@ static void *unbinder(void *arg)
 int main(int argc, char **argv)
 {
 	static const char fwnode = 0;
-	struct tfw_entry e[1] = { { "0000:00:01.0", &fwnode, 0x8 } };
-	struct tfw fw = { .entries = e, .count = 1 };
-	struct ih_pci_desc hd = { .type = IH_PCI_HOST_BRIDGE, .subordinate = 0xff };
-	struct ih_pci_desc pd = { .type = IH_PCI_ENDPOINT, .devfn = IH_PCI_DEVFN(1, 0),
-				  .vendor = IH_NIC_PCI_VENDOR, .device = IH_NIC_PCI_DEVICE_PF };
-	struct ih_netstack_config nsc = { .cpu = 2 };
-	struct ih_nic_config nc = { .rx_ring_size = 32, .pool_size = 64,
-				    .pp_retry_ns = 1000000ULL };
-	u64 seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
+	struct tfw_entry e[1] = {{"0000:00:01.0", &fwnode, 0x8}};
+	struct tfw fw = {.entries = e, .count = 1};
+	struct ih_pci_desc hd = {.type = IH_PCI_HOST_BRIDGE, .subordinate = 0xff};
+	struct ih_pci_desc pd = {.type = IH_PCI_ENDPOINT,
+				 .devfn = IH_PCI_DEVFN(1, 0),
+				 .vendor = IH_NIC_PCI_VENDOR,
+				 .device = IH_NIC_PCI_DEVICE_PF};
+	struct ih_netstack_config nsc = {.cpu = 2};
+	struct ih_nic_config nc = {.rx_ring_size = 32, .pool_size = 64, .pp_retry_ns = 1000000ULL};
+	bool force = false;
+	u64 seed = 1;
 	struct ih_smmuv3_hw_config hwcfg;
 	struct ih_smmuv3_drv_config dcfg;
 	struct ih_world_config cfg;
@@ -127,6 +133,12 @@ int main(int argc, char **argv)
 	bool regress;
 	pthread_t th[3];
 
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--regress"))
+			force = true;
+		else
+			seed = strtoull(argv[i], NULL, 0);
+	}
 	ih_world_config_init(&cfg);
 	cfg.mode = IH_EXEC_CONCURRENT;
 	cfg.clock = IH_CLOCK_REAL;
@@ -135,11 +147,13 @@ int main(int argc, char **argv)
 	cfg.log = "none";
 	if (ih_world_create(&cfg, &c.w))
 		return 1;
+	if (force)
+		ih_regress_set(c.w, IH_REGRESS_PAGE_POOL_UNTRACKED, true);
 	regress = ih_regress_on(c.w, IH_REGRESS_PAGE_POOL_UNTRACKED);
 	printf("tsan_page_pool: %d repetitions, seed %llu, %s\n", REPS, (unsigned long long)seed,
 	       regress ? "page-pool-untracked" : "fixed");
 	for (int i = 0; i < REPS; i++)
-		c.delay[i] = (ih_world_rand(c.w) % 200000) * (unsigned long)(i % 4);
+		c.delay[i] = (ih_world_rand(c.w) % 2000000) * (unsigned long)(i % 4 + 1);
 
 	ih_smmuv3_hw_config_init(&hwcfg);
 	ih_smmuv3_drv_config_init(&dcfg);
@@ -191,6 +205,9 @@ int main(int argc, char **argv)
 	ih_netstack_destroy(c.ns);
 	ih_smmuv3_remove(smmu);
 	ih_smmuv3_hw_destroy(hw);
+	printf("tsan_page_pool: %lu packets received, %lu pages in the stack right after the "
+	       "unbinds\n",
+	       c.packets, c.out_at_unbind);
 	if (ih_warn_count(c.w))
 		bad++;
 	if (ih_world_destroy(c.w))
@@ -201,8 +218,8 @@ int main(int argc, char **argv)
 		return caught || bad ? 1 : 0;
 	}
 	if (caught || bad) {
-		fprintf(stderr, "tsan_page_pool: %u repetition(s) reported, %u failure(s)\n", caught,
-			bad);
+		fprintf(stderr, "tsan_page_pool: %u repetition(s) reported, %u failure(s)\n",
+			caught, bad);
 		return 1;
 	}
 	printf("tsan_page_pool: pass, 0 reports over %d repetitions\n", REPS);

@@ -68,7 +68,8 @@ static void rearm_locked(struct ih_netstack *ns)
 	if (!ns->head || ns->head->expires_ns == HOLD_FOREVER)
 		return;
 	now = ih_clock_now_ns(ns->w);
-	ih_timer_arm(ns->w, &ns->timer, ns->head->expires_ns > now ? ns->head->expires_ns - now : 0);
+	ih_timer_arm(ns->w, &ns->timer,
+		     ns->head->expires_ns > now ? ns->head->expires_ns - now : 0);
 }
 
 static void ns_timer_fn(struct ih_timer *t)

@@ -30,12 +30,12 @@ struct nic_priv {
 };
 
 static const struct ih_pci_device_id nic_pci_ids[] = {
-	{ .vendor = IH_NIC_PCI_VENDOR, .device = IH_NIC_PCI_DEVICE_PF },
-	{ .vendor = IH_NIC_PCI_VENDOR, .device = IH_NIC_PCI_DEVICE_VF },
-	{ 0 },
+    {.vendor = IH_NIC_PCI_VENDOR, .device = IH_NIC_PCI_DEVICE_PF},
+    {.vendor = IH_NIC_PCI_VENDOR, .device = IH_NIC_PCI_DEVICE_VF},
+    {0},
 };
 
-static const char *const nic_compatible[] = { IH_NIC_COMPATIBLE, NULL };
+static const char *const nic_compatible[] = {IH_NIC_COMPATIBLE, NULL};
 
 static int nic_probe(struct ih_device *dev);
 
@@ -77,14 +77,14 @@ static int nic_probe(struct ih_device *dev)
 	struct ih_nic_driver *nd = nic_driver_of(dev);
 	struct ih_world *w = dev->world;
 	struct ih_page_pool_params pp = {
-		.flags = IH_PP_FLAG_DMA_MAP,
-		.pool_size = nd->cfg.pool_size,
-		.cpu = nd->cfg.napi_cpu,
-		.dev = dev,
-		.dma_dir = IH_DMA_FROM_DEVICE,
-		.retry_ns = nd->cfg.pp_retry_ns,
-		.disconnect = nic_pool_gone,
-		.disconnect_arg = nd,
+	    .flags = IH_PP_FLAG_DMA_MAP,
+	    .pool_size = nd->cfg.pool_size,
+	    .cpu = nd->cfg.napi_cpu,
+	    .dev = dev,
+	    .dma_dir = IH_DMA_FROM_DEVICE,
+	    .retry_ns = nd->cfg.pp_retry_ns,
+	    .disconnect = nic_pool_gone,
+	    .disconnect_arg = nd,
 	};
 	struct nic_priv *priv;
 	char name[IH_DEV_NAME_MAX + 8];
@@ -155,7 +155,8 @@ int ih_nic_driver_register(struct ih_world *w, struct ih_nic_driver *nd,
 {
 	int ret;
 
-	if (!w || !nd || !cfg || cfg->max_vfs > IH_NIC_MAX_VFS || cfg->napi_cpu >= ih_world_ncpus(w))
+	if (!w || !nd || !cfg || cfg->max_vfs > IH_NIC_MAX_VFS ||
+	    cfg->napi_cpu >= ih_world_ncpus(w))
 		return -EINVAL;
 	memset(nd, 0, sizeof(*nd));
 	nd->w = w;
@@ -164,12 +165,16 @@ int ih_nic_driver_register(struct ih_world *w, struct ih_nic_driver *nd,
 		nd->cfg.rx_ring_size = 64;
 	if (!nd->cfg.pool_size)
 		nd->cfg.pool_size = 256;
-	nd->pci = (struct ih_driver){ .name = "ih-nic", .bus = &ih_pci_bus_type,
-				      .probe = nic_probe, .remove = nic_remove,
-				      .id_table = nic_pci_ids };
-	nd->plat = (struct ih_driver){ .name = "ih-nic", .bus = &ih_platform_bus_type,
-				       .probe = nic_probe, .remove = nic_remove,
-				       .id_table = nic_compatible };
+	nd->pci = (struct ih_driver){.name = "ih-nic",
+				     .bus = &ih_pci_bus_type,
+				     .probe = nic_probe,
+				     .remove = nic_remove,
+				     .id_table = nic_pci_ids};
+	nd->plat = (struct ih_driver){.name = "ih-nic",
+				      .bus = &ih_platform_bus_type,
+				      .probe = nic_probe,
+				      .remove = nic_remove,
+				      .id_table = nic_compatible};
 	/* Each driver goes on its bus when that bus exists in the world. */
 	if (ih_bus_registered(w, &ih_pci_bus_type)) {
 		ret = ih_driver_register(w, &nd->pci);
@@ -283,10 +288,10 @@ static int sriov_enable_locked(struct nic_priv *priv, unsigned int numvfs)
 {
 	struct ih_device *pf = priv->dev;
 	struct ih_pci_desc d = {
-		.type = IH_PCI_ENDPOINT,
-		.vendor = IH_NIC_PCI_VENDOR,
-		.device = IH_NIC_PCI_DEVICE_VF,
-		.class = 0x020000, /* network controller, Ethernet */
+	    .type = IH_PCI_ENDPOINT,
+	    .vendor = IH_NIC_PCI_VENDOR,
+	    .device = IH_NIC_PCI_DEVICE_VF,
+	    .class = 0x020000, /* network controller, Ethernet */
 	};
 	int ret;
 
@@ -323,8 +328,8 @@ int ih_nic_sriov_configure(struct ih_device *pf, unsigned int numvfs)
 		return -ENODEV;
 	ih_device_lock(pf);
 	priv = is_nic(pf) ? ih_dev_get_drvdata(pf) : NULL;
-	if (!priv || (pf->pci->vendor == IH_NIC_PCI_VENDOR &&
-		       pf->pci->device == IH_NIC_PCI_DEVICE_VF)) {
+	if (!priv ||
+	    (pf->pci->vendor == IH_NIC_PCI_VENDOR && pf->pci->device == IH_NIC_PCI_DEVICE_VF)) {
 		ret = -ENODEV;
 	} else if (numvfs > priv->nd->cfg.max_vfs) {
 		ret = -ERANGE;

@@ -50,23 +50,29 @@ struct ih_page_pool {
 	struct ih_world *w;
 	struct ih_page_pool_params p;
 	char name[IH_DEV_NAME_MAX + 8];
-	bool tracked;		  /* fixed at create from the replay switch */
+	bool tracked;		   /* fixed at create from the replay switch */
 	struct ih_device *dev_ref; /* untracked pools only: the old get_device() */
-	unsigned int user_cnt;	  /* atomic */
-	bool destroyed;		  /* atomic */
+	unsigned int user_cnt;	   /* atomic */
+	bool destroyed;		   /* atomic */
 
 	/* Consumer side. */
 	unsigned int ncache;
 	struct ih_pp_page *cache[IH_PP_ALLOC_CACHE_SIZE];
 	u32 hold_cnt; /* written by the consumer only */
 
-	/* The ring: enqueue and dequeue positions on their own lines. */
+	/*
+	 * The ring: producers' and consumers' positions and the release count kept on
+	 * separate cache lines by padding (ih_alloc aligns to 16 bytes only).
+	 */
 	unsigned int ring_mask;
 	struct pp_ring_cell *ring;
-	u64 enq __attribute__((aligned(64)));
-	u64 deq __attribute__((aligned(64)));
-
-	u32 release_cnt __attribute__((aligned(64))); /* atomic */
+	char pad0[64];
+	u64 enq;
+	char pad1[64];
+	u64 deq;
+	char pad2[64];
+	u32 release_cnt; /* atomic */
+	char pad3[64];
 	struct pp_index idx;
 
 	/* Destroy and the retry worker. */
@@ -82,7 +88,7 @@ struct ih_page_pool {
 	u64 dma_unmaps_after_destroy, late_returns_skipped, scrubbed_pages, stalled_warnings;
 };
 
-#define stat_add(pool, field, n) __atomic_fetch_add(&(pool)->field, (n), __ATOMIC_RELAXED)
+#define stat_add(pool, field, n)       __atomic_fetch_add(&(pool)->field, (n), __ATOMIC_RELAXED)
 #define stat_inc_consumer(pool, field) WRITE_ONCE((pool)->field, READ_ONCE((pool)->field) + 1)
 
 static void pp_retry_fn(struct ih_timer *t);
@@ -101,8 +107,8 @@ static void pm_page_free(void *arg, struct ih_world *w, ih_pa_t pa)
 }
 
 static const struct ih_page_pool_mem_ops pm_mem_ops = {
-	.alloc = pm_page_alloc,
-	.free = pm_page_free,
+    .alloc = pm_page_alloc,
+    .free = pm_page_free,
 };
 
 /* ---- The ring ---- */
@@ -355,9 +361,9 @@ int ih_page_pool_alloc_page(struct ih_page_pool *pool, struct ih_pp_page **page)
 {
 	unsigned int n;
 
-	if (!pool || !page || IH_WARN_ON(pool->w, __atomic_load_n(&pool->destroyed, __ATOMIC_RELAXED),
-					 "page_pool: %s: allocation from a destroyed pool",
-					 pool->name))
+	if (!pool || !page ||
+	    IH_WARN_ON(pool->w, __atomic_load_n(&pool->destroyed, __ATOMIC_RELAXED),
+		       "page_pool: %s: allocation from a destroyed pool", pool->name))
 		return -EINVAL;
 	/* Fast path: the consumer's own cache, no atomic operation at all. */
 	if (ih_likely(pool->ncache)) {
@@ -500,9 +506,9 @@ static void pp_retry_fn(struct ih_timer *t)
 	if (now - pool->last_warn_ns >= pool->p.warn_ns) {
 		pool->last_warn_ns = now;
 		stat_add(pool, stalled_warnings, 1);
-		ih_log(w, IH_LOG_WARN, "%s: stalled pool shutdown, %d page(s) in flight after %llu s",
-		       pool->name, inflight,
-		       (unsigned long long)((now - pool->destroy_ns) / 1000000000ULL));
+		ih_log(w, IH_LOG_WARN,
+		       "%s: stalled pool shutdown, %d page(s) in flight after %llu s", pool->name,
+		       inflight, (unsigned long long)((now - pool->destroy_ns) / 1000000000ULL));
 	}
 	ih_timer_arm(w, &pool->retry, pool->p.retry_ns);
 }

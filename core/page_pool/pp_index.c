@@ -7,7 +7,7 @@
 #include "pp_index.h"
 
 #define SLOT_FREE	1ULL
-#define SLOT_IS_PAGE(v) ((v) != 0 && !((v) & 1))
+#define SLOT_IS_PAGE(v) ((v) != 0 && !((v)&1))
 
 void pp_index_init(struct pp_index *ix, struct ih_world *w)
 {
@@ -36,8 +36,8 @@ static u64 *slot_of(struct pp_index *ix, u32 id)
 	struct pp_idx_mid *mid;
 	struct pp_idx_leaf *leaf;
 
-	mid = __atomic_load_n(&ix->top[id >> (PP_IDX_LEAF_BITS + PP_IDX_MID_BITS)],
-			      __ATOMIC_ACQUIRE);
+	mid =
+	    __atomic_load_n(&ix->top[id >> (PP_IDX_LEAF_BITS + PP_IDX_MID_BITS)], __ATOMIC_ACQUIRE);
 	if (!mid)
 		return NULL;
 	leaf = __atomic_load_n(&mid->leaf[(id >> PP_IDX_LEAF_BITS) & (PP_IDX_MID_SIZE - 1)],
@@ -146,9 +146,9 @@ unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void
 		u64 *s = slot_of(ix, id);
 		u64 v = __atomic_load_n(s, __ATOMIC_ACQUIRE);
 
-		if (!SLOT_IS_PAGE(v) || !__atomic_compare_exchange_n(s, &v, SLOT_FREE, false,
-								     __ATOMIC_ACQ_REL,
-								     __ATOMIC_ACQUIRE))
+		if (!SLOT_IS_PAGE(v) ||
+		    !__atomic_compare_exchange_n(s, &v, SLOT_FREE, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
 			continue;
 		fn((void *)(uintptr_t)v, arg);
 		taken++;

@@ -38,13 +38,13 @@ struct ih_world;
  * inserter's scan reads a slot relaxed (a free slot carries nothing to acquire).
  */
 
-#define PP_IDX_LEAF_BITS 10
-#define PP_IDX_MID_BITS	 6
-#define PP_IDX_TOP_BITS	 6
-#define PP_IDX_LEAF_SIZE (1U << PP_IDX_LEAF_BITS)
-#define PP_IDX_MID_SIZE	 (1U << PP_IDX_MID_BITS)
-#define PP_IDX_TOP_SIZE	 (1U << PP_IDX_TOP_BITS)
-#define PP_IDX_SCAN	 32 /* slots looked at per insert */
+#define PP_IDX_LEAF_BITS    10
+#define PP_IDX_MID_BITS	    6
+#define PP_IDX_TOP_BITS	    6
+#define PP_IDX_LEAF_SIZE    (1U << PP_IDX_LEAF_BITS)
+#define PP_IDX_MID_SIZE	    (1U << PP_IDX_MID_BITS)
+#define PP_IDX_TOP_SIZE	    (1U << PP_IDX_TOP_BITS)
+#define PP_IDX_SCAN	    32 /* slots looked at per insert */
 #define PP_IDX_SCAN_BACKOFF 64 /* inserts that grow without scanning after a miss */
 
 struct pp_idx_leaf {
@@ -58,10 +58,10 @@ struct pp_idx_mid {
 struct pp_index {
 	struct ih_world *w;
 	struct pp_idx_mid *top[PP_IDX_TOP_SIZE]; /* atomic pointers */
-	u32 hwm;	 /* atomic: highest ID ever handed out */
-	u32 cursor;	 /* inserter only: where the next scan starts */
-	u32 skip_scan;	 /* inserter only: inserts left before scanning again */
-	size_t bytes;	 /* atomic: memory of mids and leaves */
+	u32 hwm;				 /* atomic: highest ID ever handed out */
+	u32 cursor;				 /* inserter only: where the next scan starts */
+	u32 skip_scan; /* inserter only: inserts left before scanning again */
+	size_t bytes;  /* atomic: memory of mids and leaves */
 };
 
 _Static_assert(PP_IDX_LEAF_BITS + PP_IDX_MID_BITS + PP_IDX_TOP_BITS == IH_PP_DMA_INDEX_BITS,
@@ -83,8 +83,7 @@ bool pp_index_remove(struct pp_index *ix, u32 id, const void *page);
  * pp_index_take_all() - take every tracked page out (the scrub) and call @fn on each one
  * this call took. Return: pages taken.
  */
-unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void *arg),
-				void *arg);
+unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void *arg), void *arg);
 
 /* pp_index_ids() - the high-water mark; pp_index_bytes() - memory of the table. */
 u32 pp_index_ids(struct pp_index *ix);

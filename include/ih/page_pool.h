@@ -76,13 +76,13 @@ struct ih_page_pool;
  * tracked). The signature mask leaves the ID bits out, so a tracked page still reads as a
  * pool page.
  */
-#define IH_PP_SIGNATURE		0x50504f40ULL /* "@OPP", arbitrary, low 2 bits clear */
-#define IH_PP_MAGIC_MASK	GENMASK_ULL(31, 0)
-#define IH_PP_DMA_INDEX_SHIFT	32
-#define IH_PP_DMA_INDEX_BITS	22
-#define IH_PP_DMA_INDEX_MASK	GENMASK_ULL(IH_PP_DMA_INDEX_SHIFT + IH_PP_DMA_INDEX_BITS - 1, \
-					    IH_PP_DMA_INDEX_SHIFT)
-#define IH_PP_DMA_INDEX_MAX	((1U << IH_PP_DMA_INDEX_BITS) - 1)
+#define IH_PP_SIGNATURE	      0x50504f40ULL /* "@OPP", arbitrary, low 2 bits clear */
+#define IH_PP_MAGIC_MASK      GENMASK_ULL(31, 0)
+#define IH_PP_DMA_INDEX_SHIFT 32
+#define IH_PP_DMA_INDEX_BITS  22
+#define IH_PP_DMA_INDEX_MASK                                                                       \
+	GENMASK_ULL(IH_PP_DMA_INDEX_SHIFT + IH_PP_DMA_INDEX_BITS - 1, IH_PP_DMA_INDEX_SHIFT)
+#define IH_PP_DMA_INDEX_MAX ((1U << IH_PP_DMA_INDEX_BITS) - 1)
 
 /**
  * struct ih_pp_page - the metadata of one pool page (the kernel's struct page fields).

@@ -85,18 +85,20 @@ static struct ih_netstack *ns;
 
 static void up(bool untracked, u64 hold_ns, bool free_pages)
 {
-	struct ih_pci_desc hd = { .type = IH_PCI_HOST_BRIDGE, .subordinate = 0xff };
-	struct ih_pci_desc pd = { .type = IH_PCI_ENDPOINT, .devfn = IH_PCI_DEVFN(1, 0),
-				  .vendor = IH_NIC_PCI_VENDOR, .device = IH_NIC_PCI_DEVICE_PF };
-	struct ih_netstack_config nsc = { .hold_ns = hold_ns, .cpu = 1, .free_pages = free_pages };
-	struct ih_nic_config nc = { .rx_ring_size = 8, .max_vfs = 2 };
+	struct ih_pci_desc hd = {.type = IH_PCI_HOST_BRIDGE, .subordinate = 0xff};
+	struct ih_pci_desc pd = {.type = IH_PCI_ENDPOINT,
+				 .devfn = IH_PCI_DEVFN(1, 0),
+				 .vendor = IH_NIC_PCI_VENDOR,
+				 .device = IH_NIC_PCI_DEVICE_PF};
+	struct ih_netstack_config nsc = {.hold_ns = hold_ns, .cpu = 1, .free_pages = free_pages};
+	struct ih_nic_config nc = {.rx_ring_size = 8, .max_vfs = 2};
 
 	w = mkworld(untracked);
 	memset(&t, 0, sizeof(t));
-	ent[0] = (struct tfw_entry){ "0000:00:01.0", tiommu_fwnode(&t), 0x8 };
-	ent[1] = (struct tfw_entry){ "0000:00:01.1", tiommu_fwnode(&t), 0x9 };
-	ent[2] = (struct tfw_entry){ "0000:00:01.2", tiommu_fwnode(&t), 0xa };
-	fw = (struct tfw){ .entries = ent, .count = 3 };
+	ent[0] = (struct tfw_entry){"0000:00:01.0", tiommu_fwnode(&t), 0x8};
+	ent[1] = (struct tfw_entry){"0000:00:01.1", tiommu_fwnode(&t), 0x9};
+	ent[2] = (struct tfw_entry){"0000:00:01.2", tiommu_fwnode(&t), 0xa};
+	fw = (struct tfw){.entries = ent, .count = 3};
 	tfw_install(w, &fw);
 	cr_assert_eq(tiommu_register(w, &t), 0);
 	cr_assert_eq(ih_bus_register(w, &ih_pci_bus_type), 0);

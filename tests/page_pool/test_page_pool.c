@@ -35,8 +35,8 @@ static void rig_up(struct ih_world *world, enum ih_domain_type type)
 {
 	w = world;
 	memset(&t, 0, sizeof(t));
-	entries[0] = (struct tfw_entry){ "dev0", tiommu_fwnode(&t), 0x10 };
-	fw = (struct tfw){ .entries = entries, .count = 1 };
+	entries[0] = (struct tfw_entry){"dev0", tiommu_fwnode(&t), 0x10};
+	fw = (struct tfw){.entries = entries, .count = 1};
 	tfw_install(w, &fw);
 	cr_assert_eq(ih_bus_register(w, &ih_platform_bus_type), 0);
 	cr_assert_eq(ih_iommu_set_default_domain_type(w, type), 0);
@@ -80,14 +80,14 @@ TestSuite(page_pool, .init = setup, .fini = teardown);
 static struct ih_page_pool_params params(unsigned int ring)
 {
 	return (struct ih_page_pool_params){
-		.flags = IH_PP_FLAG_DMA_MAP,
-		.pool_size = ring,
-		.cpu = 0,
-		.dev = dev,
-		.dma_dir = IH_DMA_FROM_DEVICE,
-		.name = "test",
-		.disconnect = on_disconnect,
-		.disconnect_arg = &disconnects,
+	    .flags = IH_PP_FLAG_DMA_MAP,
+	    .pool_size = ring,
+	    .cpu = 0,
+	    .dev = dev,
+	    .dma_dir = IH_DMA_FROM_DEVICE,
+	    .name = "test",
+	    .disconnect = on_disconnect,
+	    .disconnect_arg = &disconnects,
 	};
 }
 
