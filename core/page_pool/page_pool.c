@@ -8,7 +8,6 @@
 #include <ih/diag.h>
 #include <ih/dma.h>
 #include <ih/page_pool.h>
-#include <ih/rcu.h>
 #include <ih/regress.h>
 #include <ih/sched.h>
 #include <ih/world.h>
@@ -33,10 +32,10 @@
  * |                  | returner's last access to a pool  | (may then free the pool)        |
  * | destroyed        | destroy: release store            | put (direct check), alloc       |
  * | tracking slots   | see pp_index.h                    |                                 |
- * The exactly-once unmap of a tracked page is its slot's CAS. A returner that wins it
- * unmaps inside an RCU read-side section, and the scrub ends with a grace period: when
- * destroy returns, no unmap of the pool's pages is still running on another CPU, so the
- * driver may unbind.
+ * The exactly-once unmap of a tracked page is its slot's CAS (a claim). The slot says
+ * "being unmapped" until the claimer's unmap is done, and the scrub waits for such slots:
+ * when destroy returns, no unmap of the pool's pages is still running on another CPU, so
+ * the driver may unbind (the kernel gets the same from an RCU grace period).
  */
 
 /* One cell of the ring (a bounded multi-producer, multi-consumer queue of page pointers:
@@ -296,21 +295,23 @@ static int pp_dma_map(struct ih_page_pool *pool, struct ih_pp_page *page)
  */
 static void pp_release_dma(struct ih_page_pool *pool, struct ih_pp_page *page)
 {
+	u32 id;
+
 	if (!pool->tracked) {
 		if (__atomic_load_n(&pool->destroyed, __ATOMIC_ACQUIRE))
 			stat_add(pool, dma_unmaps_after_destroy, 1);
 		pp_dma_unmap(pool, page);
 		return;
 	}
-	ih_rcu_read_lock();
-	if (pp_index_remove(&pool->idx, ih_pp_page_dma_index(page), page)) {
-		pp_set_index(page, 0);
-		ih_sched_point(pool->w, "page_pool:release-dma-before-unmap");
-		pp_dma_unmap(pool, page);
-	} else {
+	id = ih_pp_page_dma_index(page);
+	if (!pp_index_claim(&pool->idx, id, page)) {
 		stat_add(pool, late_returns_skipped, 1);
+		return;
 	}
-	ih_rcu_read_unlock();
+	pp_set_index(page, 0);
+	ih_sched_point(pool->w, "page_pool:release-dma-before-unmap");
+	pp_dma_unmap(pool, page);
+	pp_index_release(&pool->idx, id);
 }
 
 /* The scrub's per-page step (the entry is already taken). */
@@ -467,9 +468,8 @@ static s32 pp_release(struct ih_page_pool *pool)
 		pp_return(pool, page);
 	if (pool->tracked && !pool->scrubbed) {
 		pool->scrubbed = true;
+		/* Returns by other CPUs that claimed a page first finish their unmap first. */
 		pp_index_take_all(&pool->idx, pp_scrub_one, pool);
-		/* Returners that took an entry before the walk finish their unmap first. */
-		ih_synchronize_rcu();
 	}
 	while ((page = ring_consume(pool)))
 		pp_return(pool, page);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* The page_pool tracking table: a radix of slots by ID, CAS removal, lock-free ID reuse. */
+#include <sched.h>
 #include <string.h>
 
 #include <ih/alloc.h>
 #include <ih/diag.h>
+#include <ih/sched.h>
 #include "pp_index.h"
 
 #define SLOT_FREE	1ULL
-#define SLOT_IS_PAGE(v) ((v) != 0 && !((v)&1))
+#define SLOT_UNMAPPING	2ULL /* or'ed into the page pointer while its unmap runs */
+#define SLOT_IS_PAGE(v) ((v) != 0 && !((v)&3))
 
 void pp_index_init(struct pp_index *ix, struct ih_world *w)
 {
@@ -124,7 +127,7 @@ int pp_index_insert(struct pp_index *ix, void *page, u32 *id)
 	return 0;
 }
 
-bool pp_index_remove(struct pp_index *ix, u32 id, const void *page)
+bool pp_index_claim(struct pp_index *ix, u32 id, const void *page)
 {
 	u64 expected = (u64)(uintptr_t)page;
 	u64 *s;
@@ -132,9 +135,15 @@ bool pp_index_remove(struct pp_index *ix, u32 id, const void *page)
 	if (!id || id > __atomic_load_n(&ix->hwm, __ATOMIC_ACQUIRE))
 		return false;
 	s = slot_of(ix, id);
-	/* The one atomic operation of tracking: of racing removers exactly one gets here. */
-	return s && __atomic_compare_exchange_n(s, &expected, SLOT_FREE, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED);
+	/* The one atomic read-modify-write of tracking: of racing claimers exactly one wins. */
+	return s && __atomic_compare_exchange_n(s, &expected, expected | SLOT_UNMAPPING, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+void pp_index_release(struct pp_index *ix, u32 id)
+{
+	/* Release: the unmap is complete for a scrub that sees the slot free. */
+	__atomic_store_n(slot_of(ix, id), SLOT_FREE, __ATOMIC_RELEASE);
 }
 
 unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void *arg), void *arg)
@@ -146,11 +155,18 @@ unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void
 		u64 *s = slot_of(ix, id);
 		u64 v = __atomic_load_n(s, __ATOMIC_ACQUIRE);
 
+		/* A claimer is unmapping this page right now: its unmap must end before ours. */
+		while (v & SLOT_UNMAPPING) {
+			ih_sched_point(ix->w, "page_pool:scrub-wait");
+			sched_yield();
+			v = __atomic_load_n(s, __ATOMIC_ACQUIRE);
+		}
 		if (!SLOT_IS_PAGE(v) ||
-		    !__atomic_compare_exchange_n(s, &v, SLOT_FREE, false, __ATOMIC_ACQ_REL,
+		    !__atomic_compare_exchange_n(s, &v, v | SLOT_UNMAPPING, false, __ATOMIC_ACQ_REL,
 						 __ATOMIC_ACQUIRE))
 			continue;
 		fn((void *)(uintptr_t)v, arg);
+		__atomic_store_n(s, SLOT_FREE, __ATOMIC_RELEASE);
 		taken++;
 	}
 	return taken;

@@ -16,11 +16,15 @@ struct ih_world;
  *
  * A slot holds:
  *   0                      never used (above the high-water mark)
- *   a page pointer (even)  the page is mapped and tracked under this ID
+ *   a page pointer         the page is mapped and tracked under this ID
+ *   page pointer | 2       the page is being unmapped by whoever claimed it
  *   1                      free
- * Removal is one CAS from the page pointer to 1, so of several racing removers (a late
- * return, the scrub) exactly one wins, and a stale remover whose ID now names another
- * page fails. That CAS is the only atomic read-modify-write of tracking: the single
+ * Removal is a claim, one CAS from the page pointer to pointer | 2, so of several racing
+ * claimers (a late return, the scrub) exactly one wins, and a stale claimer whose ID now
+ * names another page fails; the winner unmaps, then frees the slot with a release store.
+ * The scrub waits for a slot being unmapped by someone else to become free, so that when
+ * it is done no unmap of the pool's pages is still running (the kernel waits for an RCU
+ * grace period there). The claim is the only atomic read-modify-write of tracking: the single
  * inserter finds free IDs itself, scanning a few slots after a cursor (a free slot is
  * written only by the inserter, so a plain release store claims it), and takes a new ID
  * above the high-water mark when the scan finds none (then skips scanning for a while, so
@@ -30,7 +34,7 @@ struct ih_world;
  *
  * Synchronisation:
  *   pp_index_insert        the consumer only (one at a time)
- *   pp_index_remove        any thread, concurrently with everything
+ *   pp_index_claim/release any thread, concurrently with everything
  *   pp_index_take_all      any thread, concurrently with removers (not with insert)
  *   pp_index_fini          nothing else
  * Memory order: insert publishes a new leaf (release) before raising the high-water mark
@@ -76,12 +80,17 @@ void pp_index_fini(struct pp_index *ix);
  */
 int pp_index_insert(struct pp_index *ix, void *page, u32 *id);
 
-/* pp_index_remove() - take @page out of slot @id. Return: true when this call did. */
-bool pp_index_remove(struct pp_index *ix, u32 id, const void *page);
+/*
+ * pp_index_claim() - claim @page in slot @id for unmapping. Return: true when this call
+ * did; the caller unmaps, then calls pp_index_release().
+ */
+bool pp_index_claim(struct pp_index *ix, u32 id, const void *page);
+void pp_index_release(struct pp_index *ix, u32 id);
 
 /*
- * pp_index_take_all() - take every tracked page out (the scrub) and call @fn on each one
- * this call took. Return: pages taken.
+ * pp_index_take_all() - claim every tracked page (the scrub), call @fn on each one this
+ * call claimed, free its slot; wait for slots claimed by others to be freed. Return: pages
+ * taken.
  */
 unsigned long pp_index_take_all(struct pp_index *ix, void (*fn)(void *page, void *arg), void *arg);
 
