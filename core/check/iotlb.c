@@ -183,7 +183,7 @@ void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 i
 		  "%s: IOVA [0x%llx, 0x%llx) of a %s domain goes back to the allocator while the "
 		  "TLB still translates it",
 		  cd->iommu->name ? cd->iommu->name : "iommu", (unsigned long long)iova,
-		  (unsigned long long)(iova + size), ih_domain_type_name(cd->domain->type));
+		  (unsigned long long)(iova + size), ih_domain_type_name(ih_domain_type(cd->domain)));
 }
 
 static struct ih_check_domain *find_cd_locked(struct ih_check_state *st,
@@ -201,14 +201,17 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 	struct ih_check_state *st;
 	struct ih_iommu_domain *domain;
 	struct ih_check_domain *cd;
+	enum ih_domain_type type;
 	bool handed_out = false;
 	ih_pa_t want;
 
 	if (!ih_check_on(w, IH_CHECK_IOTLB))
 		return;
 	domain = ih_iommu_get_domain_for_dev(dev);
-	if (!domain || (domain->type != IH_DOMAIN_DMA && domain->type != IH_DOMAIN_DMA_FQ &&
-			domain->type != IH_DOMAIN_UNMANAGED))
+	if (!domain)
+		return;
+	type = ih_domain_type(domain);
+	if (type != IH_DOMAIN_DMA && type != IH_DOMAIN_DMA_FQ && type != IH_DOMAIN_UNMANAGED)
 		return;
 	want = ih_iommu_iova_to_phys(domain, iova);
 	if (want == pa)
@@ -218,7 +221,7 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 			  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the %s "
 			  "domain now maps it to PA 0x%llx",
 			  dev->name, (unsigned long long)iova, (unsigned long long)pa,
-			  ih_domain_type_name(domain->type), (unsigned long long)want);
+			  ih_domain_type_name(type), (unsigned long long)want);
 		return;
 	}
 	st = __atomic_load_n(&w->check, __ATOMIC_ACQUIRE);
@@ -238,5 +241,5 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 		  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the IOVA is "
 		  "free in the %s domain",
 		  dev->name, (unsigned long long)iova, (unsigned long long)pa,
-		  ih_domain_type_name(domain->type));
+		  ih_domain_type_name(type));
 }
