@@ -34,7 +34,7 @@ static int run_fq_unordered_script(struct ih_world *w)
 
 static int run_fq_flip_explore(struct ih_world *w)
 {
-	int n = scenario_fq_flip_explore(w, 50, 1, 0);
+	int n = scenario_fq_flip_explore(w, 400, 1, 0);
 
 	if (n > 0)
 		printf("zoo: found after %d seed(s)\n", n);
