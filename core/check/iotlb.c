@@ -139,22 +139,34 @@ int ih_check_iova_alloc(struct ih_world *w, struct ih_check_domain *cd, u64 iova
 	return 0;
 }
 
-/* Does another tracked DMA domain on @iommu have part of [lo, hi] handed out? */
-static bool other_domain_holds(struct ih_check_state *st, struct ih_check_domain *cd, u64 lo,
-			       u64 hi)
+/*
+ * Does a TLB of @cd's instance translate part of [lo, hi] that no other tracked DMA domain
+ * on it has handed out? tlb_covers() cannot tell contexts apart, and another domain's entry
+ * is only legitimate while its range is handed out. The other domains' range locks are held
+ * across the TLB look-up, so the answer is one instant's: an entry can only be (re)filled
+ * through a live mapping, whose range is added before the map and removed only after the
+ * invalidation, and neither can happen while we hold the locks. Lock order: domains_lock ->
+ * every other domain's lock, in list order -> the hardware's own lock.
+ */
+static bool stale_in_tlb(struct ih_check_state *st, struct ih_check_domain *cd, u64 lo, u64 hi)
 {
-	bool held = false;
+	const struct ih_iommu_hw_ops *hw = cd->iommu->hw_ops;
+	bool stale;
 
 	pthread_mutex_lock(&st->domains_lock);
-	for (struct ih_check_domain *o = st->domains; o && !held; o = o->next) {
+	for (struct ih_check_domain *o = st->domains; o; o = o->next)
+		if (o != cd && o->iommu == cd->iommu)
+			pthread_mutex_lock(&o->lock);
+	stale = hw->tlb_covers(cd->iommu->hw, lo, hi - lo + 1);
+	for (struct ih_check_domain *o = st->domains; o; o = o->next) {
 		if (o == cd || o->iommu != cd->iommu)
 			continue;
-		pthread_mutex_lock(&o->lock);
-		held = overlap_locked(o, lo, hi) != NULL;
+		if (stale && overlap_locked(o, lo, hi))
+			stale = false;
 		pthread_mutex_unlock(&o->lock);
 	}
 	pthread_mutex_unlock(&st->domains_lock);
-	return held;
+	return stale;
 }
 
 void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 iova, u64 size,
@@ -175,9 +187,7 @@ void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 i
 	if (!ih_check_on(w, IH_CHECK_IOTLB) || !cd->iommu)
 		return;
 	hw = cd->iommu->hw_ops;
-	if (!hw || !hw->tlb_covers || !hw->tlb_covers(cd->iommu->hw, iova, size))
-		return;
-	if (other_domain_holds(st, cd, iova, iova + size - 1))
+	if (!hw || !hw->tlb_covers || !stale_in_tlb(st, cd, iova, iova + size - 1))
 		return;
 	ih_report(w, IH_REPORT_IOTLB_STALE_AT_FREE, cd->iommu->name, call, iova, size,
 		  "%s: IOVA [0x%llx, 0x%llx) of a %s domain goes back to the allocator while the "
