@@ -510,7 +510,8 @@ static void op_type_write(struct fz *z, unsigned int d)
 	if (!td)
 		return;
 	ret = ih_iommu_group_store_type(z->dev[d]->iommu_group, IH_DOMAIN_DMA_FQ);
-	IH_BUG_ON(ih_iommu_get_dma_domain(z->dev[d]) != td, "fuzz_dma: the flip replaced the domain");
+	IH_BUG_ON(ih_iommu_get_dma_domain(z->dev[d]) != td,
+		  "fuzz_dma: the flip replaced the domain");
 	if (!ret)
 		IH_BUG_ON(!ih_dma_domain_is_lazy(td) || ih_domain_type(td) != IH_DOMAIN_DMA_FQ,
 			  "fuzz_dma: flipped but not lazy");
@@ -537,8 +538,8 @@ static void race_flip(void *arg)
 {
 	struct race *r = arg;
 
-	r->flip_ret = ih_iommu_group_store_type(r->z->dev[r->s->dev]->iommu_group,
-						IH_DOMAIN_DMA_FQ);
+	r->flip_ret =
+	    ih_iommu_group_store_type(r->z->dev[r->s->dev]->iommu_group, IH_DOMAIN_DMA_FQ);
 }
 
 /* An unmap and the flip on one random schedule: both succeed (or the flip runs out of memory). */

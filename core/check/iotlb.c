@@ -193,7 +193,8 @@ void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 i
 		  "%s: IOVA [0x%llx, 0x%llx) of a %s domain goes back to the allocator while the "
 		  "TLB still translates it",
 		  cd->iommu->name ? cd->iommu->name : "iommu", (unsigned long long)iova,
-		  (unsigned long long)(iova + size), ih_domain_type_name(ih_domain_type(cd->domain)));
+		  (unsigned long long)(iova + size),
+		  ih_domain_type_name(ih_domain_type(cd->domain)));
 }
 
 static struct ih_check_domain *find_cd_locked(struct ih_check_state *st,
