@@ -75,6 +75,15 @@ def flip(dev):
     return bytes([9, dev])
 
 
+def type_write(dev):
+    return bytes([10, dev])
+
+
+def race(slot, seed, depth=0):
+    return bytes([11 | ((depth & 3) << 4), slot]) + struct.pack("<H", seed)
+
+
+
 def seeds(backend=TEST):
     def header(**kw):
         return globals()["header"](backend=backend, **kw)
@@ -117,6 +126,17 @@ def seeds(backend=TEST):
                      map_page(0, 1) + raw_free() + cpu(1) + raw_free() + unmap(0) + raw_alloc(0, 3))
     s["flip"] = (header() + map_page(0, 1) + map_page(0, 2) + access(0) + flip(0) + unmap(0) +
                  access(0) + unmap(1) + clock(10000) + access(0))
+    s["type-write"] = (header() + map_page(0, 1) + access(0) + type_write(0) + unmap(0) +
+                       access(0) + clock(10000) + type_write(0))
+    s["type-write-fail"] = (header(site=2, nth=1) + map_page(0, 1) + type_write(0) + unmap(0) +
+                            type_write(0) + map_page(0, 1) + unmap(1))
+    for depth in range(3):
+        r = header(cpus=2) + map_page(0, 1) + map_page(1, 1) + access(0) + access(1)
+        # Slots 2k and 2k + 1 race; their successors take slots 2k + 2 and 2k + 3.
+        for k in range(4):
+            r += race(2 * k, k + 1, depth) + map_page(0, 1, 0, BIDI, k + 1) + access(2 * k + 2)
+            r += race(2 * k + 1, k + 1, depth) + map_page(1, 1, 0, BIDI, k + 1) + access(2 * k + 3)
+        s["race-%d" % depth] = r
     s["leave-live"] = header(lazy0=True) + map_page(0, 5) + map_sg(1, [(0, 1)]) + coherent(0, 100)
     magazines = header(cpus=2)
     for i in range(40):

@@ -51,6 +51,11 @@
  *     7 raw IOVA      u8 dev, u8 pages (1 + b % 64); a bit 0: free the oldest instead
  *     8 flush         u8 dev: ih_dma_fq_flush()
  *     9 flip          u8 dev: ih_dma_init_fq() (strict -> lazy, live)
+ *    10 type write    u8 dev: the sysfs "DMA-FQ" write on the bound group (the live flip:
+ *                     0 and lazy on the same domain, or -ENOMEM and still strict)
+ *    11 race          u8 slot, u16 seed: under the cooperative scheduler, logical thread A
+ *                     unmaps the slot (correctly) while B writes "DMA-FQ" to its group,
+ *                     on a random schedule (a bits 1:0: 0 uniform, else PCT of that depth)
  *     other kinds: nothing.
  */
 #include <stdio.h>
@@ -60,9 +65,11 @@
 #include <ih/alloc.h>
 #include <ih/check.h>
 #include <ih/clock.h>
+#include <ih/coop.h>
 #include <ih/diag.h>
 #include <ih/dma.h>
 #include <ih/io_pgtable.h>
+#include <ih/iommu_group.h>
 #include <ih/iova.h>
 #include <ih/physmem.h>
 #include <ih/world.h>
@@ -572,6 +579,68 @@ static void op_raw(struct fz *z, struct fz_in *in, unsigned int a)
 	}
 }
 
+/* The live flip through the group's type: same domain, lazy, or refused and still strict. */
+static void op_type_write(struct fz *z, unsigned int d)
+{
+	struct ih_iommu_domain *td = tdom(z, d);
+	int ret;
+
+	if (!td)
+		return;
+	ret = ih_iommu_group_store_type(z->dev[d]->iommu_group, IH_DOMAIN_DMA_FQ);
+	IH_BUG_ON(ih_iommu_get_dma_domain(z->dev[d]) != td,
+		  "fuzz_dma: the flip replaced the domain");
+	if (!ret)
+		IH_BUG_ON(!ih_dma_domain_is_lazy(td) || ih_domain_type(td) != IH_DOMAIN_DMA_FQ,
+			  "fuzz_dma: flipped but not lazy");
+	else
+		IH_BUG_ON(ret != -ENOMEM || ih_dma_domain_is_lazy(td) ||
+			      ih_domain_type(td) != IH_DOMAIN_DMA,
+			  "fuzz_dma: a failed flip (%d) left the domain inconsistent", ret);
+}
+
+struct race {
+	struct fz *z;
+	struct slot *s;
+	int unmap_ret, flip_ret;
+};
+
+static void race_unmap(void *arg)
+{
+	struct race *r = arg;
+
+	r->unmap_ret = do_unmap(r->z, r->s, r->s->size, r->s->dir, r->s->dma, r->s->nents);
+}
+
+static void race_flip(void *arg)
+{
+	struct race *r = arg;
+
+	r->flip_ret =
+	    ih_iommu_group_store_type(r->z->dev[r->s->dev]->iommu_group, IH_DOMAIN_DMA_FQ);
+}
+
+/* An unmap and the flip on one random schedule: both succeed (or the flip runs out of memory). */
+static void op_race(struct fz *z, struct fz_in *in, unsigned int a)
+{
+	struct slot *s = &z->slots[fz_u8(in) % NSLOT];
+	u16 seed = fz_u16(in);
+	struct race r = {.z = z, .s = s};
+	struct ih_coop *c;
+
+	if (!s->used || !tdom(z, s->dev) || ih_coop_create(z->w, &c))
+		return;
+	ih_coop_add(c, race_unmap, &r, 0);
+	ih_coop_add(c, race_flip, &r, z->ncpus > 1 ? 1 : 0);
+	IH_BUG_ON(ih_coop_run_random(c, seed, a & 3, 16, NULL, 0), "fuzz_dma: schedule failed");
+	ih_coop_destroy(c);
+	IH_BUG_ON(r.unmap_ret, "fuzz_dma: a correct unmap failed under the race (%d)", r.unmap_ret);
+	IH_BUG_ON(r.flip_ret && r.flip_ret != -ENOMEM, "fuzz_dma: flip failed (%d)", r.flip_ret);
+	release(z, s);
+	z->dirty[s->dev] = true;
+}
+
+
 /* The test IOMMU. Return: 0, or -1 when it could not be registered. */
 static int setup_test_iommu(struct fz *z)
 {
@@ -796,6 +865,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				td->type = IH_DOMAIN_DMA_FQ;
 			break;
 		}
+		case 10:
+			op_type_write(&z, fz_u8(&in) % NDEV);
+			break;
+		case 11:
+			op_race(&z, &in, a);
+			break;
 		default:
 			break;
 		}

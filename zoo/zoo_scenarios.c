@@ -22,6 +22,25 @@ static int run_sibling_explore(struct ih_world *w)
 	return seed != 0;
 }
 
+static int run_fq_reread_script(struct ih_world *w)
+{
+	return scenario_fq_flip_script(w, FQ_FLIP_SCRIPT_REREAD, NULL);
+}
+
+static int run_fq_unordered_script(struct ih_world *w)
+{
+	return scenario_fq_flip_script(w, FQ_FLIP_SCRIPT_UNORDERED, NULL);
+}
+
+static int run_fq_flip_explore(struct ih_world *w)
+{
+	int n = scenario_fq_flip_explore(w, 400, 1, 0);
+
+	if (n > 0)
+		printf("zoo: found after %d seed(s)\n", n);
+	return n != 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct ih_world *w);
@@ -33,6 +52,9 @@ static const struct {
 	{ "smmuv3-xlate-error", scenario_smmuv3_xlate_error },
 	{ "page-pool-vf-delete", scenario_page_pool_vf_delete },
 	{ "page-pool-rk-unbind", scenario_page_pool_rk_unbind },
+	{ "fq-reread-script", run_fq_reread_script },
+	{ "fq-unordered-script", run_fq_unordered_script },
+	{ "fq-flip-explore", run_fq_flip_explore },
 };
 
 int main(int argc, char **argv)

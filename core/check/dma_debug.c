@@ -72,7 +72,7 @@ int ih_dma_debug_check_dev(struct ih_device *dev, const char *call, bool map)
 		if (!cur || cur != def) {
 			ih_report(w, IH_REPORT_DMA_NO_DOMAIN, dev->name, call, 0, 0,
 				  "%s: %s while the group is in %s domain, not its default",
-				  dev->name, call, cur ? ih_domain_type_name(cur->type) : "no");
+				  dev->name, call, cur ? ih_domain_type_name(ih_domain_type(cur)) : "no");
 			if (map)
 				ret = -ENODEV;
 		}

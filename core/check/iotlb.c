@@ -139,22 +139,34 @@ int ih_check_iova_alloc(struct ih_world *w, struct ih_check_domain *cd, u64 iova
 	return 0;
 }
 
-/* Does another tracked DMA domain on @iommu have part of [lo, hi] handed out? */
-static bool other_domain_holds(struct ih_check_state *st, struct ih_check_domain *cd, u64 lo,
-			       u64 hi)
+/*
+ * Does a TLB of @cd's instance translate part of [lo, hi] that no other tracked DMA domain
+ * on it has handed out? tlb_covers() cannot tell contexts apart, and another domain's entry
+ * is only legitimate while its range is handed out. The other domains' range locks are held
+ * across the TLB look-up, so the answer is one instant's: an entry can only be (re)filled
+ * through a live mapping, whose range is added before the map and removed only after the
+ * invalidation, and neither can happen while we hold the locks. Lock order: domains_lock ->
+ * every other domain's lock, in list order -> the hardware's own lock.
+ */
+static bool stale_in_tlb(struct ih_check_state *st, struct ih_check_domain *cd, u64 lo, u64 hi)
 {
-	bool held = false;
+	const struct ih_iommu_hw_ops *hw = cd->iommu->hw_ops;
+	bool stale;
 
 	pthread_mutex_lock(&st->domains_lock);
-	for (struct ih_check_domain *o = st->domains; o && !held; o = o->next) {
+	for (struct ih_check_domain *o = st->domains; o; o = o->next)
+		if (o != cd && o->iommu == cd->iommu)
+			pthread_mutex_lock(&o->lock);
+	stale = hw->tlb_covers(cd->iommu->hw, lo, hi - lo + 1);
+	for (struct ih_check_domain *o = st->domains; o; o = o->next) {
 		if (o == cd || o->iommu != cd->iommu)
 			continue;
-		pthread_mutex_lock(&o->lock);
-		held = overlap_locked(o, lo, hi) != NULL;
+		if (stale && overlap_locked(o, lo, hi))
+			stale = false;
 		pthread_mutex_unlock(&o->lock);
 	}
 	pthread_mutex_unlock(&st->domains_lock);
-	return held;
+	return stale;
 }
 
 void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 iova, u64 size,
@@ -175,15 +187,14 @@ void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 i
 	if (!ih_check_on(w, IH_CHECK_IOTLB) || !cd->iommu)
 		return;
 	hw = cd->iommu->hw_ops;
-	if (!hw || !hw->tlb_covers || !hw->tlb_covers(cd->iommu->hw, iova, size))
-		return;
-	if (other_domain_holds(st, cd, iova, iova + size - 1))
+	if (!hw || !hw->tlb_covers || !stale_in_tlb(st, cd, iova, iova + size - 1))
 		return;
 	ih_report(w, IH_REPORT_IOTLB_STALE_AT_FREE, cd->iommu->name, call, iova, size,
 		  "%s: IOVA [0x%llx, 0x%llx) of a %s domain goes back to the allocator while the "
 		  "TLB still translates it",
 		  cd->iommu->name ? cd->iommu->name : "iommu", (unsigned long long)iova,
-		  (unsigned long long)(iova + size), ih_domain_type_name(cd->domain->type));
+		  (unsigned long long)(iova + size),
+		  ih_domain_type_name(ih_domain_type(cd->domain)));
 }
 
 static struct ih_check_domain *find_cd_locked(struct ih_check_state *st,
@@ -201,14 +212,17 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 	struct ih_check_state *st;
 	struct ih_iommu_domain *domain;
 	struct ih_check_domain *cd;
+	enum ih_domain_type type;
 	bool handed_out = false;
 	ih_pa_t want;
 
 	if (!ih_check_on(w, IH_CHECK_IOTLB))
 		return;
 	domain = ih_iommu_get_domain_for_dev(dev);
-	if (!domain || (domain->type != IH_DOMAIN_DMA && domain->type != IH_DOMAIN_DMA_FQ &&
-			domain->type != IH_DOMAIN_UNMANAGED))
+	if (!domain)
+		return;
+	type = ih_domain_type(domain);
+	if (type != IH_DOMAIN_DMA && type != IH_DOMAIN_DMA_FQ && type != IH_DOMAIN_UNMANAGED)
 		return;
 	want = ih_iommu_iova_to_phys(domain, iova);
 	if (want == pa)
@@ -218,7 +232,7 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 			  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the %s "
 			  "domain now maps it to PA 0x%llx",
 			  dev->name, (unsigned long long)iova, (unsigned long long)pa,
-			  ih_domain_type_name(domain->type), (unsigned long long)want);
+			  ih_domain_type_name(type), (unsigned long long)want);
 		return;
 	}
 	st = __atomic_load_n(&w->check, __ATOMIC_ACQUIRE);
@@ -238,5 +252,5 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 		  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the IOVA is "
 		  "free in the %s domain",
 		  dev->name, (unsigned long long)iova, (unsigned long long)pa,
-		  ih_domain_type_name(domain->type));
+		  ih_domain_type_name(type));
 }

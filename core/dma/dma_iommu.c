@@ -7,6 +7,7 @@
 #include <ih/base.h>
 #include <ih/diag.h>
 #include <ih/iommu_group.h>
+#include <ih/regress.h>
 #include <ih/sched.h>
 #include <ih/world.h>
 #include "check/check_priv.h"
@@ -139,7 +140,7 @@ static int dma_resolve(struct ih_device *dev, struct ih_iommu_domain **domain)
 	d = ih_iommu_get_dma_domain(dev);
 	if (!d)
 		return -ENODEV;
-	if (d->type == IH_DOMAIN_IDENTITY)
+	if (ih_domain_type(d) == IH_DOMAIN_IDENTITY)
 		return 0;
 	if (!dma_cookie(d))
 		return -ENODEV;
@@ -174,6 +175,53 @@ static void dma_free_iova_unmapped(struct ih_dma_cookie *cookie, u64 iova, size_
 }
 
 /*
+ * Give an unmapped range to the flush queue. A published lazy mode without its queue
+ * cannot happen on the fixed flip (the release store follows the build); only the
+ * fq-flip-unordered replay shows one. The kernel of the time would have dereferenced the
+ * missing queue; the model does what a has_iova_flush_queue() check did (intel-iommu's
+ * idiom then) and frees at once, so the outcome is the one the checkers can see: an IOVA
+ * back in the allocator with nothing invalidated.
+ */
+static void dma_queue_iova(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, const char *call)
+{
+	struct ih_dma_fq *fq = READ_ONCE(cookie->fq);
+
+	if (fq)
+		dma_fq_queue(cookie, fq, pfn, pages);
+	else
+		dma_iova_release(cookie, pfn, pages, call);
+}
+
+/*
+ * fq-domain-reread (undoes 7a7c5badf858): the v5.14 unmap path. fq_domain is read twice
+ * without ordering: the first read picks free vs queue, the second sync vs skip, and
+ * io-pgtable knows nothing of either (gather.queued stays clear; only its own quirk, which
+ * the fixed flip never sets, could make it lazy). A flip landing between the reads frees
+ * the IOVA with the sync skipped: the seed-002 "free_fq" reordering.
+ */
+static void dma_unmap_iova_reread(struct ih_dma_cookie *cookie, struct ih_iommu_domain *domain,
+				  u64 iova, size_t len, const char *call)
+{
+	struct ih_world *w = cookie->w;
+	struct ih_iommu_iotlb_gather gather;
+	u64 pfn = iova >> cookie->shift, pages = dma_iova_pages(len >> cookie->shift);
+	bool free_fq;
+
+	ih_iommu_iotlb_gather_init(&gather);
+	free_fq = READ_ONCE(cookie->fq_domain) != NULL;
+	ih_sched_point(w, "dma:unmap:after-fq-read");
+	ih_iommu_unmap_fast(domain, iova, len, &gather);
+	ih_sched_point(w, "dma:unmap:before-sync");
+	if (!READ_ONCE(cookie->fq_domain))
+		ih_iommu_iotlb_sync(domain, &gather);
+	ih_sched_point(w, "dma:unmap:before-free");
+	if (free_fq)
+		dma_queue_iova(cookie, pfn, pages, call);
+	else
+		dma_iova_release(cookie, pfn, pages, call);
+}
+
+/*
  * Unmap [iova, iova + len) (granule aligned) and give the IOVA back, strict or lazy as
  * ONE acquire read of the flush-queue domain says: that snapshot goes into gather.queued
  * and decides the leaf invalidations (io-pgtable), the sync and the free vs queue.
@@ -183,26 +231,26 @@ static void dma_unmap_iova(struct ih_dma_cookie *cookie, struct ih_iommu_domain 
 {
 	struct ih_world *w = cookie->w;
 	struct ih_iommu_iotlb_gather gather;
-	struct ih_iommu_domain *fqd;
 	size_t unmapped;
 	u64 pfn = iova >> cookie->shift, pages = dma_iova_pages(len >> cookie->shift);
-	bool queued;
 
+	if (ih_regress_on(w, IH_REGRESS_FQ_DOMAIN_REREAD)) {
+		dma_unmap_iova_reread(cookie, domain, iova, len, call);
+		return;
+	}
 	ih_iommu_iotlb_gather_init(&gather);
 	/* Acquire: pairs with ih_dma_init_fq()'s release; cookie->fq is complete if set. */
-	fqd = __atomic_load_n(&cookie->fq_domain, __ATOMIC_ACQUIRE);
-	gather.queued = fqd != NULL;
-	queued = gather.queued;
-	ih_sched_point(w, "dma:unmap-after-snapshot");
+	gather.queued = __atomic_load_n(&cookie->fq_domain, __ATOMIC_ACQUIRE) != NULL;
+	ih_sched_point(w, "dma:unmap:after-fq-read");
 	unmapped = ih_iommu_unmap_fast(domain, iova, len, &gather);
 	IH_WARN_ON(w, unmapped != len, "dma-iommu: %s: %s unmapped 0x%zx of 0x%zx at 0x%llx",
 		   cookie->name, call, unmapped, len, (unsigned long long)iova);
-	ih_sched_point(w, "dma:unmap-before-sync");
-	if (!queued)
+	ih_sched_point(w, "dma:unmap:before-sync");
+	if (!gather.queued)
 		ih_iommu_iotlb_sync(domain, &gather);
-	ih_sched_point(w, "dma:unmap-before-free");
-	if (queued)
-		dma_fq_queue(cookie, cookie->fq, pfn, pages);
+	ih_sched_point(w, "dma:unmap:before-free");
+	if (gather.queued)
+		dma_queue_iova(cookie, pfn, pages, call);
 	else
 		dma_iova_release(cookie, pfn, pages, call);
 }

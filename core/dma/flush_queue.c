@@ -4,6 +4,8 @@
 
 #include <ih/alloc.h>
 #include <ih/diag.h>
+#include <ih/regress.h>
+#include <ih/sched.h>
 #include <ih/world.h>
 #include "check/check_priv.h"
 #include "dma_priv.h"
@@ -249,6 +251,31 @@ void ih_dma_fq_flush(struct ih_iommu_domain *domain)
 		fq_flush_all_rings(cookie, cookie->fq);
 }
 
+/*
+ * fq-flip-unordered: the flip as v2/v3 of the 2021 series had it (Will's review). The type
+ * was already set by the caller; the mode is published with a relaxed store and io-pgtable
+ * told NON_STRICT through the driver's set_pgtable_quirks before the queue exists, and a
+ * failed build turns the type back to DMA while the quirk stays. Cookie mutex held.
+ */
+static int dma_init_fq_unordered(struct ih_dma_cookie *cookie, struct ih_iommu_domain *domain)
+{
+	struct ih_dma_fq *fq;
+	int ret;
+
+	WRITE_ONCE(cookie->fq_domain, domain);
+	if (domain->ops->set_pgtable_quirks)
+		domain->ops->set_pgtable_quirks(domain, IH_IO_PGTABLE_QUIRK_NON_STRICT);
+	ih_sched_point(cookie->w, "dma:flip:published");
+	ret = dma_fq_build(cookie, &cookie->fq_opts, &fq);
+	if (ret) {
+		WRITE_ONCE(cookie->fq_domain, NULL);
+		WRITE_ONCE(domain->type, IH_DOMAIN_DMA);
+		return ret;
+	}
+	WRITE_ONCE(cookie->fq, fq);
+	return 0;
+}
+
 int ih_dma_init_fq(struct ih_iommu_domain *domain)
 {
 	struct ih_dma_cookie *cookie = dma_cookie(domain);
@@ -262,12 +289,21 @@ int ih_dma_init_fq(struct ih_iommu_domain *domain)
 	ih_mutex_lock(&cookie->mutex);
 	if (cookie->fq_domain)
 		goto out_unlock;
+	if (ih_regress_on(cookie->w, IH_REGRESS_FQ_FLIP_UNORDERED)) {
+		ret = dma_init_fq_unordered(cookie, domain);
+		goto out_unlock;
+	}
+	/* Build everything first: a failure here leaves the domain strict and untouched. */
 	ret = dma_fq_build(cookie, &cookie->fq_opts, &fq);
 	if (ret)
 		goto out_unlock;
-	cookie->fq = fq;
+	ih_sched_point(cookie->w, "dma:flip:queue-built");
+	WRITE_ONCE(cookie->fq, fq);
 	/* Release: an unmap that acquires fq_domain sees the whole queue built. */
 	__atomic_store_n(&cookie->fq_domain, domain, __ATOMIC_RELEASE);
+	/* Lazy from here on while the type may still say DMA: a benign window (the caller
+	 * sets the type next), and the point where the unordered flip is at its worst. */
+	ih_sched_point(cookie->w, "dma:flip:published");
 out_unlock:
 	ih_mutex_unlock(&cookie->mutex);
 	return ret;
@@ -295,7 +331,7 @@ int ih_dma_set_fq_options(struct ih_iommu_domain *domain, const struct ih_dma_fq
 	ih_timer_cancel(cookie->w, &cookie->fq_timer);
 	__atomic_store_n(&cookie->timer_on, 0, __ATOMIC_RELAXED);
 	dma_fq_destroy(cookie, cookie->fq);
-	cookie->fq = fq;
+	WRITE_ONCE(cookie->fq, fq);
 	cookie->fq_opts = o;
 out_unlock:
 	ih_mutex_unlock(&cookie->mutex);

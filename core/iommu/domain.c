@@ -163,7 +163,7 @@ int ih_iommu_map(struct ih_iommu_domain *domain, u64 iova, ih_pa_t paddr, size_t
 	size_t done = 0;
 	int ret = 0;
 
-	if (!domain || !is_paging(domain->type) || !domain->pgsize_bitmap)
+	if (!domain || !is_paging(ih_domain_type(domain)) || !domain->pgsize_bitmap)
 		return -EINVAL;
 	min_pgsize = 1UL << __builtin_ctzl(domain->pgsize_bitmap);
 	if (!IH_IS_ALIGNED(iova | paddr | size, (u64)min_pgsize) || !in_aperture(domain, iova, size))
@@ -199,7 +199,7 @@ size_t ih_iommu_unmap_fast(struct ih_iommu_domain *domain, u64 iova, size_t size
 	unsigned long min_pgsize;
 	size_t done = 0;
 
-	if (!domain || !is_paging(domain->type) || !domain->pgsize_bitmap)
+	if (!domain || !is_paging(ih_domain_type(domain)) || !domain->pgsize_bitmap)
 		return 0;
 	min_pgsize = 1UL << __builtin_ctzl(domain->pgsize_bitmap);
 	if (!IH_IS_ALIGNED(iova | size, (u64)min_pgsize) || !in_aperture(domain, iova, size))
@@ -241,9 +241,9 @@ ih_pa_t ih_iommu_iova_to_phys(struct ih_iommu_domain *domain, u64 iova)
 {
 	if (!domain)
 		return IH_PA_INVALID;
-	if (domain->type == IH_DOMAIN_IDENTITY)
+	if (ih_domain_type(domain) == IH_DOMAIN_IDENTITY)
 		return iova;
-	if (!is_paging(domain->type) || !domain->ops->iova_to_phys)
+	if (!is_paging(ih_domain_type(domain)) || !domain->ops->iova_to_phys)
 		return IH_PA_INVALID;
 	return domain->ops->iova_to_phys(domain, iova);
 }

@@ -3,6 +3,7 @@
 #include <ih/alloc.h>
 #include <ih/check.h>
 #include <ih/diag.h>
+#include <ih/dma.h>
 #include <ih/regress.h>
 #include <ih/sched.h>
 #include "iommu_priv.h"
@@ -187,7 +188,7 @@ static int attach_all_locked(struct ih_iommu_group *group, struct ih_iommu_domai
 			return ret;
 		m->attached = domain;
 	}
-	group->domain = domain;
+	WRITE_ONCE(group->domain, domain);
 	return 0;
 }
 
@@ -222,7 +223,7 @@ int ih_iommu_group_add_probed_dev(struct ih_device *dev)
 			goto err_unlock;
 	}
 	if (!group->domain)
-		group->domain = group->default_domain;
+		WRITE_ONCE(group->domain, group->default_domain);
 	ret = ih_iommu_domain_attach_dev(group->domain, dev);
 	if (ret)
 		goto err_unlock;
@@ -239,7 +240,7 @@ err_unlock:
 	if (!group->devices) {
 		free_domain(group->default_domain);
 		group->default_domain = NULL;
-		group->domain = NULL;
+		WRITE_ONCE(group->domain, NULL);
 	}
 	group_unlock(group);
 	ih_free(dev->world, m);
@@ -276,7 +277,8 @@ void ih_iommu_group_remove_dev(struct ih_device *dev)
 		free_domain(group->default_domain);
 		if (group->blocking_domain != group->default_domain)
 			free_domain(group->blocking_domain);
-		group->default_domain = group->blocking_domain = group->domain = NULL;
+		group->default_domain = group->blocking_domain = NULL;
+		WRITE_ONCE(group->domain, NULL);
 	}
 	group_unlock(group);
 	ih_free(dev->world, victim);
@@ -292,23 +294,22 @@ void ih_iommu_group_get_info(struct ih_iommu_group *group, struct ih_iommu_group
 	info->explicit_owner = group->owner != NULL;
 	info->in_default_domain = group->domain && group->domain == group->default_domain;
 	info->has_default = group->default_domain != NULL;
-	info->default_type = info->has_default ? group->default_domain->type : IH_DOMAIN_BLOCKED;
+	info->default_type = info->has_default ? ih_domain_type(group->default_domain) : IH_DOMAIN_BLOCKED;
 	info->has_domain = group->domain != NULL;
-	info->domain_type = info->has_domain ? group->domain->type : IH_DOMAIN_BLOCKED;
+	info->domain_type = info->has_domain ? ih_domain_type(group->domain) : IH_DOMAIN_BLOCKED;
 	group_unlock(group);
 }
 
+/*
+ * Lockless, as the kernel's: the DMA API and device DMA ask this on every call and must not
+ * wait for a group mutex held across a domain change (the live flip holds it while unmaps
+ * run). Writers store group->domain with WRITE_ONCE under the mutex.
+ */
 struct ih_iommu_domain *ih_iommu_get_domain_for_dev(struct ih_device *dev)
 {
 	struct ih_iommu_group *group = READ_ONCE(dev->iommu_group);
-	struct ih_iommu_domain *d;
 
-	if (!group)
-		return NULL;
-	group_lock(group);
-	d = group->domain;
-	group_unlock(group);
-	return d;
+	return group ? READ_ONCE(group->domain) : NULL;
 }
 
 struct ih_iommu_domain *ih_iommu_get_dma_domain(struct ih_device *dev)
@@ -537,6 +538,29 @@ void ih_iommu_detach_group(struct ih_iommu_domain *domain, struct ih_iommu_group
 	group_unlock(group);
 }
 
+/*
+ * The live strict-to-lazy flip of the default domain (group mutex held): the DMA layer
+ * builds and publishes the flush queue, then the type says DMA-FQ; unmaps already running
+ * see either the whole old mode or the whole new one (ih/dma.h). The domain is kept, so
+ * bound drivers and their mappings carry on. fq-flip-unordered sets the type first, as
+ * v3 of the 2021 series did (the DMA layer turns it back if its init fails).
+ */
+static int group_flip_to_lazy_locked(struct ih_iommu_group *group, struct ih_iommu_domain *d)
+{
+	int ret;
+
+	ih_lockdep_assert_held(&group->mutex);
+	if (ih_regress_on(group->w, IH_REGRESS_FQ_FLIP_UNORDERED)) {
+		WRITE_ONCE(d->type, IH_DOMAIN_DMA_FQ);
+		return ih_dma_init_fq(d);
+	}
+	ret = ih_dma_init_fq(d);
+	if (ret)
+		return ret;
+	WRITE_ONCE(d->type, IH_DOMAIN_DMA_FQ);
+	return 0;
+}
+
 int ih_iommu_group_store_type(struct ih_iommu_group *group, enum ih_domain_type type)
 {
 	struct ih_iommu_domain *old, *nd = NULL;
@@ -550,10 +574,6 @@ int ih_iommu_group_store_type(struct ih_iommu_group *group, enum ih_domain_type 
 	group_lock(group);
 	if (!group->devices) {
 		ret = -ENODEV;
-		goto out;
-	}
-	if (group->owner_cnt || group->owner) {
-		ret = -EBUSY;
 		goto out;
 	}
 	ops = ih_dev_iommu_ops(group->devices->dev);
@@ -570,6 +590,15 @@ int ih_iommu_group_store_type(struct ih_iommu_group *group, enum ih_domain_type 
 	old = group->default_domain;
 	if (old && old->type == type) {
 		ret = 0;
+		goto out;
+	}
+	/* Strict to lazy needs no new domain, so it is allowed while drivers use this one. */
+	if (old && old->type == IH_DOMAIN_DMA && type == IH_DOMAIN_DMA_FQ) {
+		ret = group_flip_to_lazy_locked(group, old);
+		goto out;
+	}
+	if (group->owner_cnt || group->owner) {
+		ret = -EBUSY;
 		goto out;
 	}
 	ret = ih_iommu_domain_alloc_type(group->devices->dev, type, &nd);

@@ -245,6 +245,18 @@ static ih_pa_t smmu_iova_to_phys(struct ih_iommu_domain *domain, u64 iova)
 	return d->pgt->iova_to_phys(d->pgt, iova);
 }
 
+/*
+ * The pre-5.15 way of going lazy on a live domain (only the fq-flip-unordered replay asks):
+ * a relaxed store into the io-pgtable's quirks, with nothing ordering it against a
+ * concurrent unmap, exactly what the review of seed 002 objected to.
+ */
+static int smmu_set_pgtable_quirks(struct ih_iommu_domain *domain, unsigned long quirks)
+{
+	struct smmu_domain *d = to_smmu_domain(domain);
+
+	return d->pgt ? ih_io_pgtable_set_quirks(d->pgt, quirks) : -EINVAL;
+}
+
 static void smmu_domain_free(struct ih_iommu_domain *domain)
 {
 	struct smmu_domain *d = to_smmu_domain(domain);
@@ -276,6 +288,7 @@ static const struct ih_iommu_domain_ops smmu_paging_ops = {
     .flush_iotlb_all = smmu_flush_iotlb_all,
     .iotlb_sync = smmu_iotlb_sync,
     .iova_to_phys = smmu_iova_to_phys,
+    .set_pgtable_quirks = smmu_set_pgtable_quirks,
     .free = smmu_domain_free,
 };
 

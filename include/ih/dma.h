@@ -27,9 +27,16 @@ struct ih_iova_domain;
  * is queued rather than freed (queued). A strict-to-lazy flip (ih_dma_init_fq() on a live
  * domain) publishes the fully built queue with a release store, so an unmap sees either
  * the whole old mode or the whole new one. Schedule points, in order along one unmap:
- *   "dma:unmap-after-snapshot"  mode read, nothing unmapped yet
- *   "dma:unmap-before-sync"     leaves cleared, invalidation not yet synced (strict)
- *   "dma:unmap-before-free"     synced (strict), IOVA not yet freed or queued
+ *   "dma:unmap:after-fq-read"  mode read, nothing unmapped yet
+ *   "dma:unmap:before-sync"    leaves cleared, invalidation not yet synced (strict)
+ *   "dma:unmap:before-free"    synced (strict), IOVA not yet freed or queued
+ * and along the flip (ih_dma_init_fq()):
+ *   "dma:flip:queue-built"     the queue is complete, the mode not yet published
+ *   "dma:flip:published"       unmaps are lazy now; the caller has not set the type yet
+ * Replays (ih/regress.h): fq-domain-reread makes the unmap read the mode twice, unordered
+ * (first read: free or queue; second: sync or skip); fq-flip-unordered makes the flip
+ * publish the mode and the io-pgtable NON_STRICT quirk before the queue exists, so an
+ * unmap can find lazy mode with no queue (its IOVA is then freed unsynced).
  *
  * Flush queue: per-CPU rings (the calling model CPU's) or one shared ring for IOMMUs that
  * shadow flushes; a 64-bit count of flushes started and one of flushes finished; each
@@ -160,8 +167,10 @@ int ih_dma_set_fq_options(struct ih_iommu_domain *domain, const struct ih_dma_fq
 /**
  * ih_dma_init_fq() - build @domain's flush queue and publish it: from then on unmaps are
  * lazy. Used at creation of a DMA-FQ domain and for a live strict-to-lazy flip (the
- * caller then sets the domain type). Allocation site "dma:fq".
- * Context: any thread; may race with map/unmap on the domain.
+ * caller then sets the domain type, as ih_iommu_group_store_type() does under the group
+ * mutex). The queue is built completely before the release store that publishes it; on
+ * failure nothing is published and the domain stays strict. Allocation site "dma:fq".
+ * Context: any thread; may race with map/unmap on the domain; takes the cookie mutex.
  * Return: 0 (also when already lazy); -EINVAL (no cookie); -EOPNOTSUPP (the driver has no
  * flush_iotlb_all); -ENOMEM.
  */

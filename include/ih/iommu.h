@@ -139,6 +139,10 @@ int ih_domain_type_parse(const char *name, enum ih_domain_type *type);
  * @flush_iotlb_all: invalidate everything the domain may have cached (may be NULL).
  * @iotlb_sync: complete the invalidations gathered in @gather (may be NULL).
  * @iova_to_phys: walk the domain's tables; IH_PA_INVALID when unmapped.
+ * @set_pgtable_quirks: set the IH_IO_PGTABLE_QUIRK_* bits of the domain's live io-pgtable
+ *	(may be NULL). Only the fq-flip-unordered replay calls it: the pre-5.15 flip made a
+ *	live table NON_STRICT this way; the fixed flip passes gather->queued instead. Return
+ *	0 or -EINVAL (unknown bits, no table).
  * @free: release the domain.
  */
 struct ih_iommu_domain_ops {
@@ -150,12 +154,15 @@ struct ih_iommu_domain_ops {
 	void (*flush_iotlb_all)(struct ih_iommu_domain *domain);
 	void (*iotlb_sync)(struct ih_iommu_domain *domain, struct ih_iommu_iotlb_gather *gather);
 	ih_pa_t (*iova_to_phys)(struct ih_iommu_domain *domain, u64 iova);
+	int (*set_pgtable_quirks)(struct ih_iommu_domain *domain, unsigned long quirks);
 	void (*free)(struct ih_iommu_domain *domain);
 };
 
 /**
  * struct ih_iommu_domain - a translation context; embedded in the driver's own domain.
- * @type: what the domain is for.
+ * @type: what the domain is for. It changes on a live domain only from DMA to DMA-FQ
+ *	(the strict-to-lazy flip, under the group mutex): read it with ih_domain_type()
+ *	wherever the domain may be in use.
  * @ops: the driver's operations.
  * @pgsize_bitmap: page sizes the domain can map.
  * @aperture_start, @aperture_end: IOVA range the domain translates (inclusive).
@@ -173,6 +180,12 @@ struct ih_iommu_domain {
 	struct ih_world *w;
 	void *dma_cookie;
 };
+
+/* The type of a domain that may be in use (a relaxed read: the flip may change it). */
+static inline enum ih_domain_type ih_domain_type(const struct ih_iommu_domain *domain)
+{
+	return READ_ONCE(domain->type);
+}
 
 /* ------------------------------------------------------------------------------------------
  * IOMMU instances and their driver ops.

@@ -70,10 +70,17 @@ int ih_iommu_set_default_domain_type(struct ih_world *w, enum ih_domain_type typ
 
 /**
  * ih_iommu_group_store_type() - the sysfs "type" write: change the group's default domain.
- * The group must be unowned (no bound DMA-API driver, no explicit owner) and hold one
- * device, except for DMA -> DMA-FQ which the flush-queue layer performs live.
- * Return: 0; -EINVAL (bad type, or the driver's def_domain_type forbids it); -EBUSY (owned);
- * -EOPNOTSUPP (the driver cannot allocate it); -ENOMEM.
+ *
+ * DMA -> DMA-FQ keeps the domain and is allowed while drivers are bound and DMA runs (the
+ * live flip): under the group mutex the DMA layer builds the flush queue completely and
+ * publishes it with release ordering (ih_dma_init_fq()), then the type becomes DMA-FQ; on
+ * failure the domain stays strict and consistent. Every other change replaces the default
+ * domain and needs an unowned group (no bound DMA-API driver, no explicit owner).
+ *
+ * Context: process; takes the group mutex (schedule points "dma:flip:*" inside).
+ * Return: 0; -ENODEV (empty group); -EINVAL (bad type, or the driver's def_domain_type
+ * forbids it); -EBUSY (owned, for a change other than the flip); -EOPNOTSUPP (the driver
+ * cannot allocate the type, or has no flush_iotlb_all for the flip); -ENOMEM.
  */
 int ih_iommu_group_store_type(struct ih_iommu_group *group, enum ih_domain_type type);
 

@@ -9,8 +9,10 @@
 #include <ih/clock.h>
 #include <ih/coop.h>
 #include <ih/diag.h>
+#include <ih/dma.h>
 #include <ih/iommu_group.h>
 #include <ih/nic.h>
+#include <ih/physmem.h>
 #include <ih/world.h>
 #include "lib/rk_board.h"
 #include "smmuv3/smmuv3_drv.h"
@@ -432,4 +434,233 @@ out:
 	ih_report_set_sink(w, NULL, NULL);
 	ret |= pp_verdict(w, "page-pool-rk-unbind", &first);
 	return finish(w, "page-pool-rk-unbind", ret);
+}
+
+/* ---- seed 002 ---- */
+
+struct flip_rig {
+	struct ih_world *w;
+	char fwnode; /* its address names the SMMU in firmware */
+	struct tfw_entry e[1];
+	struct tfw fw;
+	struct ih_smmuv3_hw *hw;
+	struct ih_smmuv3 *smmu;
+	struct tdriver drv;
+	struct ih_device *dev;
+	ih_pa_t mem; /* three pages: the keeper, the old buffer, the new one */
+	u64 keeper, iova_old;
+	int flip_ret;
+};
+
+static int flip_rig_up(struct ih_world *w, struct flip_rig *r)
+{
+	struct ih_smmuv3_hw_config hwcfg;
+	struct ih_smmuv3_drv_config dcfg;
+
+	memset(r, 0, sizeof(*r));
+	r->w = w;
+	r->e[0] = (struct tfw_entry){ "dev0", &r->fwnode, 0x10 };
+	r->fw = (struct tfw){ .entries = r->e, .count = 1 };
+	ih_smmuv3_hw_config_init(&hwcfg);
+	ih_smmuv3_drv_config_init(&dcfg);
+	dcfg.mmio_base = 0x2b400000;
+	if (ih_smmuv3_hw_create(w, dcfg.mmio_base, &hwcfg, &r->hw))
+		return 1;
+	dcfg.hw = r->hw;
+	tfw_install(w, &r->fw);
+	ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_PROBE_PATH);
+	if (ih_iommu_set_default_domain_type(w, IH_DOMAIN_DMA) ||
+	    ih_smmuv3_probe(w, &dcfg, NULL, &r->fwnode, &r->smmu))
+		goto err_hw;
+	if (!ih_bus_registered(w, &ih_platform_bus_type) &&
+	    ih_bus_register(w, &ih_platform_bus_type))
+		goto err_smmu;
+	tdriver_init(&r->drv, "tdrv", false);
+	if (ih_driver_register(w, &r->drv.drv))
+		goto err_smmu;
+	r->dev = tplat_add(w, "dev0");
+	if (!r->dev)
+		goto err_drv;
+	r->mem = ih_pm_alloc(w, 3 * SZ_4K, SZ_4K, "scenario:buf");
+	if (r->mem == IH_PA_INVALID || ih_device_driver(r->dev) != &r->drv.drv)
+		goto err_dev;
+	return 0;
+
+err_dev:
+	ih_pm_free(w, r->mem, 3 * SZ_4K);
+	ih_device_unregister(r->dev);
+err_drv:
+	ih_driver_unregister(w, &r->drv.drv);
+err_smmu:
+	ih_smmuv3_remove(r->smmu);
+err_hw:
+	ih_smmuv3_hw_destroy(r->hw);
+	return 1;
+}
+
+static void flip_rig_down(struct flip_rig *r)
+{
+	ih_device_unregister(r->dev);
+	ih_driver_unregister(r->w, &r->drv.drv);
+	ih_smmuv3_remove(r->smmu);
+	ih_smmuv3_hw_destroy(r->hw);
+	ih_pm_free(r->w, r->mem, 3 * SZ_4K);
+}
+
+/*
+ * A strict default domain (a fresh one unless the current one is still strict: the type
+ * of a bound group only goes to lazy), the keeper and the old buffer mapped, the old
+ * buffer's translation in the SMMU's TLB.
+ */
+static int flip_round_prepare(struct flip_rig *r)
+{
+	ih_pa_t pa;
+
+	if (ih_domain_type(ih_iommu_get_dma_domain(r->dev)) != IH_DOMAIN_DMA) {
+		ih_device_unbind(r->dev);
+		if (ih_iommu_group_store_type(r->dev->iommu_group, IH_DOMAIN_DMA) ||
+		    ih_device_bind(r->dev, &r->drv.drv))
+			return 1;
+	}
+	if (ih_dma_map_page(r->dev, r->mem, SZ_4K, IH_DMA_BIDIRECTIONAL, 0, &r->keeper) ||
+	    ih_dma_map_page(r->dev, r->mem + SZ_4K, SZ_4K, IH_DMA_BIDIRECTIONAL, 0, &r->iova_old) ||
+	    ih_dma_access(r->dev, r->iova_old, 8, IH_DMA_TO_DEVICE, &pa) || pa != r->mem + SZ_4K)
+		return 1;
+	return 0;
+}
+
+static void flip_actor_unmap(void *arg)
+{
+	struct flip_rig *r = arg;
+
+	ih_dma_unmap_page(r->dev, r->iova_old, SZ_4K, IH_DMA_BIDIRECTIONAL, 0);
+}
+
+static void flip_actor_flip(void *arg)
+{
+	struct flip_rig *r = arg;
+
+	r->flip_ret = ih_iommu_group_store_type(r->dev->iommu_group, IH_DOMAIN_DMA_FQ);
+}
+
+/* After the race: reuse, device DMA through the reused IOVA, clean up the round's maps. */
+static int flip_round_finish(struct flip_rig *r, struct fq_flip_outcome *o)
+{
+	u64 iova_new;
+	ih_pa_t reached = IH_PA_INVALID;
+
+	if (ih_dma_map_page(r->dev, r->mem + 2 * SZ_4K, SZ_4K, IH_DMA_BIDIRECTIONAL, 0, &iova_new))
+		return 1;
+	ih_dma_access(r->dev, iova_new, 8, IH_DMA_TO_DEVICE, &reached);
+	if (ih_dma_unmap_page(r->dev, iova_new, SZ_4K, IH_DMA_BIDIRECTIONAL, 0) ||
+	    ih_dma_unmap_page(r->dev, r->keeper, SZ_4K, IH_DMA_BIDIRECTIONAL, 0))
+		return 1;
+	o->iova_old = r->iova_old;
+	o->iova_new = iova_new;
+	o->pa_old = r->mem + SZ_4K;
+	o->pa_new = r->mem + 2 * SZ_4K;
+	o->reached = reached;
+	o->flip_ret = r->flip_ret;
+	o->stale_at_free = ih_report_count(r->w, IH_REPORT_IOTLB_STALE_AT_FREE);
+	o->stale_access = ih_report_count(r->w, IH_REPORT_IOTLB_STALE_ACCESS);
+	o->reports = ih_report_total(r->w);
+	return 0;
+}
+
+static void flip_print_report(struct ih_world *w, const char *what)
+{
+	struct ih_report rep;
+
+	if (ih_report_last(w, &rep))
+		fprintf(stderr, "%s: %s: %s (%lu report(s))\n", what, ih_report_kind_name(rep.kind),
+			rep.msg, ih_report_total(w));
+}
+
+int scenario_fq_flip_script(struct ih_world *w, enum fq_flip_script which,
+			    struct fq_flip_outcome *out)
+{
+	static const char *const scripts[] = {
+		[FQ_FLIP_SCRIPT_REREAD] = "A@dma:unmap:after-fq-read B A",
+		[FQ_FLIP_SCRIPT_UNORDERED] = "B@dma:flip:published A B",
+	};
+	struct fq_flip_outcome local;
+	struct flip_rig r;
+	struct ih_coop *coop;
+	int ret = 0;
+
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof(*out));
+	if ((unsigned int)which >= ARRAY_SIZE(scripts) || flip_rig_up(w, &r))
+		return 2;
+	if (flip_round_prepare(&r) || ih_coop_create(w, &coop)) {
+		ret = 2;
+		goto out_down;
+	}
+	ih_coop_add(coop, flip_actor_unmap, &r, 0);
+	ih_coop_add(coop, flip_actor_flip, &r, ih_world_ncpus(w) > 1 ? 1 : 0);
+	if (ih_coop_run_script(coop, scripts[which], out->trace, sizeof(out->trace)))
+		ret = 2;
+	ih_coop_destroy(coop);
+	if (!ret && flip_round_finish(&r, out))
+		ret = 2;
+	if (!ret && out->reports) {
+		flip_print_report(w, "fq-flip-script");
+		ret = 1;
+	} else if (!ret && out->reached != out->pa_new) {
+		fprintf(stderr, "fq-flip-script: DMA at 0x%llx reached 0x%llx, not 0x%llx\n",
+			(unsigned long long)out->iova_new, (unsigned long long)out->reached,
+			(unsigned long long)out->pa_new);
+		ret = 1;
+	}
+out_down:
+	flip_rig_down(&r);
+	if (!ret && out->flip_ret) {
+		fprintf(stderr, "fq-flip-script: the flip failed (%d)\n", out->flip_ret);
+		ret = 2;
+	}
+	return ret == 1 ? 1 : finish(w, "fq-flip-script", ret);
+}
+
+int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
+			     unsigned int pct_depth)
+{
+	struct fq_flip_outcome o;
+	struct flip_rig r;
+	struct ih_coop *coop;
+	char trace[256];
+	int found = 0;
+
+	if (flip_rig_up(w, &r))
+		return -1;
+	if (ih_coop_create(w, &coop)) {
+		flip_rig_down(&r);
+		return -1;
+	}
+	for (unsigned int i = 0; i < seeds && !found; i++) {
+		u64 seed = seed0 + i;
+
+		if (flip_round_prepare(&r)) {
+			found = -1;
+			break;
+		}
+		ih_coop_add(coop, flip_actor_unmap, &r, 0);
+		ih_coop_add(coop, flip_actor_flip, &r, ih_world_ncpus(w) > 1 ? 1 : 0);
+		if (ih_coop_run_random(coop, seed, pct_depth, 16, trace, sizeof(trace)) ||
+		    flip_round_finish(&r, &o) || r.flip_ret) {
+			found = -1;
+			break;
+		}
+		if (o.reports) {
+			found = (int)i + 1;
+			fprintf(stderr, "fq-flip-explore: seed %llu (%s), schedule \"%s\"\n",
+				(unsigned long long)seed, pct_depth ? "PCT" : "random", trace);
+			flip_print_report(w, "fq-flip-explore");
+		}
+	}
+	ih_coop_destroy(coop);
+	flip_rig_down(&r);
+	if (found >= 0 && !found && finish(w, "fq-flip-explore", 0))
+		found = -1;
+	return found;
 }

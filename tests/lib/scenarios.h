@@ -53,5 +53,56 @@ int scenario_smmuv3_xlate_error(struct ih_world *w);
  */
 int scenario_page_pool_vf_delete(struct ih_world *w);
 int scenario_page_pool_rk_unbind(struct ih_world *w);
+/* ---- Seed 002: the live strict-to-lazy flip (SMMUv3 driver on its emulated SMMU) ---- */
+
+/*
+ * The rig: an emulated SMMUv3 and its driver, dev0 (StreamID 0x10) bound to a DMA-API
+ * driver in a strict DMA default domain, a "keeper" page mapped at the top of the IOVA
+ * space (so the leaf table outlives the unmaps and with it any stale TLB entry), and a
+ * buffer mapped below it that the device has DMA'd through (its translation is in the
+ * SMMU's TLB). Then two logical threads race: A (model CPU 0) unmaps the buffer, B (model
+ * CPU 1) writes "DMA-FQ" to the group's type. Afterwards a second buffer is mapped (it gets
+ * the first buffer's IOVA back if that was freed) and the device DMAs through it.
+ */
+enum fq_flip_script {
+	/* "A@dma:unmap:after-fq-read B A": the unmap has read the mode (strict), the flip
+	 * lands whole, the unmap goes on. Caught with fq-domain-reread on. */
+	FQ_FLIP_SCRIPT_REREAD,
+	/* "B@dma:flip:published A B": the flip has published lazy mode, the unmap runs whole,
+	 * the flip finishes. Caught with fq-flip-unordered on. */
+	FQ_FLIP_SCRIPT_UNORDERED,
+};
+
+/**
+ * struct fq_flip_outcome - what one race did.
+ * @iova_old: the unmapped buffer's IOVA. @iova_new: the second buffer's.
+ * @pa_old, @pa_new: the two buffers' PAs. @reached: where the device's DMA at @iova_new went.
+ * @stale_at_free, @stale_access: IOTLB-staleness reports. @reports: all reports.
+ * @flip_ret: what the type write returned. @trace: the schedule that ran (a script).
+ */
+struct fq_flip_outcome {
+	u64 iova_old, iova_new;
+	u64 pa_old, pa_new, reached;
+	unsigned long stale_at_free, stale_access, reports;
+	int flip_ret;
+	char trace[256];
+};
+
+/*
+ * Run one scripted race on @w (sequential, 2 model CPUs). Return: 0 when no checker
+ * reported and the device reached the second buffer; 1 when a detector fired (its report is
+ * printed); 2 when the rig could not be built or the script failed. @out may be NULL.
+ */
+int scenario_fq_flip_script(struct ih_world *w, enum fq_flip_script which,
+			    struct fq_flip_outcome *out);
+
+/*
+ * The same race under @seeds schedules of ih_coop_run_random() (seeds @seed0, @seed0 + 1,
+ * ...; @pct_depth 0 uniform, else PCT over 16 points), a fresh strict domain each time.
+ * Return: 0 when every schedule stayed clean, else the number of schedules it took until
+ * a checker reported (the seed and the schedule are printed); -1 when the rig failed.
+ */
+int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
+			     unsigned int pct_depth);
 
 #endif /* IH_TESTS_SCENARIOS_H */
