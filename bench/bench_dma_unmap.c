@@ -19,7 +19,7 @@
 #include <ih/world.h>
 
 /* The test IOMMU driver (a real driver against the core's ops, LPAE tables, a modelled TLB). */
-#include "../tests/lib/test_iommu.c"
+#include "lib/test_iommu.h"
 
 static u64 now_ns(void)
 {
