@@ -1460,7 +1460,7 @@ int main(int argc, char **argv)
 			o.run_ms = 0;
 		} else if (!strcmp(a, "--quick")) {
 			o.reps = 3;
-			o.run_ms = 8;
+			o.run_ms = 3;
 			if (!format)
 				format = "table";
 		} else if (!strcmp(a, "--reps") && v) {
