@@ -5,7 +5,7 @@
  * driver, run interleaved (strict, lazy, strict, lazy, ...) in one process, with the
  * checkers off. Each round maps a batch of 4K pages, then times unmapping them all; the
  * lazy side includes its share of flush-queue flushes (a full ring forces one).
- * CLI: bench_dma_unmap [--smoke] [--reps R] [--batch B]
+ * CLI: bench_dma_unmap [--smoke | --quick] [--reps R] [--batch B]
  * Output: one JSON line: median, min and max ns per unmapped page for each mode.
  */
 #include <stdio.h>
@@ -106,12 +106,16 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--smoke")) {
 			reps = 3;
 			batch = 256;
+		} else if (!strcmp(argv[i], "--quick")) {
+			reps = 7;
+			batch = 1024;
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
 			reps = (unsigned int)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
 			batch = (unsigned int)atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--reps R] [--batch B]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--smoke | --quick] [--reps R] [--batch B]\n",
+				argv[0]);
 			return 2;
 		}
 	}

@@ -19,9 +19,9 @@
  * The floor: a flat 4-level table per CPU (512-entry tables from a pool, never freed),
  * PTE stores and clears, a LIFO slot allocator for IOVA; strict: one TLBI (range) + sync
  * per unmap call through a command ring, consumed inline (sequential backends) or by a
- * second thread that polls the ring (SMMUv3 concurrent); lazy: a per-CPU queue of 256
- * entries stamped with a flush-started count, a full queue forcing TLBI-by-ASID + sync,
- * as the flush queue does. What the floor leaves out is what the model adds on top.
+ * second thread that polls the ring, sleeping when idle (SMMUv3 concurrent); lazy: a per-CPU queue
+ * of 256 entries stamped with a flush-started count, a full queue forcing TLBI-by-ASID + sync, as
+ * the flush queue does. What the floor leaves out is what the model adds on top.
  *
  * Interleaving (TOOLCHAIN.md, "the machine is shared and noisy"): for each (backend,
  * page, batch), each repetition runs floor and real case back to back (the order flips
@@ -148,12 +148,15 @@ struct floor {
 	bool threaded;
 	int qlock; /* test-and-set spinlock over prod and the ring */
 	u64 cmds[FL_CMDQ][2];
-	u64 prod;	  /* release-published in threaded mode */
-	u64 cons;	  /* consumer: release after counting */
-	u64 flush_start;  /* atomic */
-	u64 flush_finish; /* atomic, release */
+	u64 prod;		  /* release-published in threaded mode */
+	u64 cons;		  /* consumer: release after counting */
+	u64 flush_start;	  /* atomic */
+	u64 flush_finish;	  /* atomic, release */
 	u64 tlbi, syncs, flushes; /* atomic, relaxed */
 	int stop;
+	int sleeping; /* the consumer is (about to be) blocked on @kick */
+	pthread_mutex_t sleep_lock;
+	pthread_cond_t kick;
 	pthread_t thread;
 	bool thread_running;
 };
@@ -205,6 +208,13 @@ static void fl_consume(struct floor *fl, u64 from, u64 to)
 	__atomic_fetch_add(&fl->syncs, s, __ATOMIC_RELAXED);
 }
 
+/*
+ * The second thread: poll the ring for a while, then sleep until a producer kicks it (as
+ * the emulated SMMU's hardware thread does, and as anything must on a shared machine: a
+ * thread that only spins or yields loses its core to whoever else is runnable). The
+ * sleeping flag and prod form a Dekker pair (both sequentially consistent): a producer
+ * that published after our last look sees the flag and kicks under the lock.
+ */
 static void *fl_consumer(void *arg)
 {
 	struct floor *fl = arg;
@@ -215,10 +225,18 @@ static void *fl_consumer(void *arg)
 		u64 p = __atomic_load_n(&fl->prod, __ATOMIC_ACQUIRE);
 
 		if (p == c) {
-			if (++idle > 256)
-				sched_yield();
-			else
+			if (++idle < 64) {
 				cpu_relax();
+				continue;
+			}
+			pthread_mutex_lock(&fl->sleep_lock);
+			__atomic_store_n(&fl->sleeping, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&fl->prod, __ATOMIC_SEQ_CST) == c &&
+			    !__atomic_load_n(&fl->stop, __ATOMIC_SEQ_CST))
+				pthread_cond_wait(&fl->kick, &fl->sleep_lock);
+			__atomic_store_n(&fl->sleeping, 0, __ATOMIC_RELAXED);
+			pthread_mutex_unlock(&fl->sleep_lock);
+			idle = 0;
 			continue;
 		}
 		idle = 0;
@@ -227,6 +245,15 @@ static void *fl_consumer(void *arg)
 		__atomic_store_n(&fl->cons, c, __ATOMIC_RELEASE);
 	}
 	return NULL;
+}
+
+static void fl_kick(struct floor *fl)
+{
+	if (!__atomic_load_n(&fl->sleeping, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&fl->sleep_lock);
+	pthread_cond_signal(&fl->kick);
+	pthread_mutex_unlock(&fl->sleep_lock);
 }
 
 /* Issue one TLBI (range or ASID) and a sync; return once the sync has been consumed. */
@@ -247,11 +274,12 @@ static void fl_issue_sync(struct floor *fl, u64 op_arg)
 		fl_unlock(fl);
 		return;
 	}
-	__atomic_store_n(&fl->prod, mine, __ATOMIC_RELEASE);
+	__atomic_store_n(&fl->prod, mine, __ATOMIC_SEQ_CST);
 	fl_unlock(fl);
+	fl_kick(fl);
 	/* Poll for the sync as a driver does: spin a little, then give the core away. */
 	for (unsigned int i = 0; __atomic_load_n(&fl->cons, __ATOMIC_ACQUIRE) < mine; i++) {
-		if (i > 256)
+		if (i > 16)
 			sched_yield();
 		else
 			cpu_relax();
@@ -273,7 +301,10 @@ static void fl_stop(struct floor *fl)
 {
 	if (!fl->thread_running)
 		return;
-	__atomic_store_n(&fl->stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&fl->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&fl->sleep_lock);
+	pthread_cond_signal(&fl->kick);
+	pthread_mutex_unlock(&fl->sleep_lock);
 	pthread_join(fl->thread, NULL);
 	fl->thread_running = false;
 }
@@ -872,6 +903,8 @@ static void floor_setup(struct floor *fl, struct floor_cpu *fc, enum backend be,
 {
 	memset(fl, 0, sizeof(*fl));
 	fl->threaded = be == BE_SMMU_CONC;
+	pthread_mutex_init(&fl->sleep_lock, NULL);
+	pthread_cond_init(&fl->kick, NULL);
 	for (unsigned int t = 0; t < NTHREADS; t++)
 		if (fl_cpu_init(&fc[t], pgsize, batch, nper)) {
 			fprintf(stderr, "bench_unmap: out of memory for the floor\n");
@@ -879,8 +912,8 @@ static void floor_setup(struct floor *fl, struct floor_cpu *fc, enum backend be,
 		}
 }
 
-static int run_group(struct rig rigs[BE_NR][2], enum backend be, unsigned int si,
-		     unsigned int bi, const struct opts *o)
+static int run_group(struct rig rigs[BE_NR][2], enum backend be, unsigned int si, unsigned int bi,
+		     const struct opts *o)
 {
 	size_t pgsize = sizes[si];
 	unsigned int batch = batches[bi];
@@ -890,13 +923,14 @@ static int run_group(struct rig rigs[BE_NR][2], enum backend be, unsigned int si
 	struct run_spec real[2][2], flo[2][2], busy[2];
 	int ret = 0;
 
-	for (unsigned int m = 0; m < 2; m++) {
+	for (unsigned int m = 0; m < 2; m++)
 		floor_setup(&fl[m], fc[m], be, pgsize, batch, nper);
+	for (unsigned int m = 0; m < 2; m++) {
 		for (unsigned int t = 0; t < 2; t++) {
-			real[m][t] = (struct run_spec){RUN_REAL, &rigs[be][m], NULL, NULL, m,
-						       pgsize, batch, t + 1, 0, nper};
+			real[m][t] = (struct run_spec){RUN_REAL, &rigs[be][m], NULL,  NULL, m,
+						       pgsize,	 batch,	       t + 1, 0,    nper};
 			flo[m][t] = (struct run_spec){RUN_FLOOR, &rigs[be][m], &fl[m], fc[m], m,
-						      pgsize, batch, t + 1, 0, nper};
+						      pgsize,	 batch,	       t + 1,  0,     nper};
 		}
 		if ((ret = calibrate(&real[m][0], o)) || (ret = calibrate(&flo[m][0], o)))
 			goto out;
@@ -948,29 +982,33 @@ static int run_group(struct rig rigs[BE_NR][2], enum backend be, unsigned int si
 				cr->nper = nper;
 				side_add(&cr->real, rep, &rr[m][t]);
 				side_add(&cr->floor, rep, &fr[m][t]);
-				cr->ratio[rep] = res_ns_per_page(&rr[m][t]) /
-						 res_ns_per_page(&fr[m][t]);
-				cr->ratio_cycle[rep] = res_pages_per_s(&fr[m][t]) /
-						       res_pages_per_s(&rr[m][t]);
+				cr->ratio[rep] =
+				    res_ns_per_page(&rr[m][t]) / res_ns_per_page(&fr[m][t]);
+				cr->ratio_cycle[rep] =
+				    res_pages_per_s(&fr[m][t]) / res_pages_per_s(&rr[m][t]);
 				if (t == 1) {
-					cr->scal_raw[rep] = res_pages_per_s(&rr[m][1]) /
-							    res_pages_per_s(&rr[m][0]);
-					cr->scal_machine[rep] = res_pages_per_s(&br[1]) /
-								res_pages_per_s(&br[0]);
-					cr->scal_rel[rep] = cr->scal_raw[rep] / cr->scal_machine[rep];
+					cr->scal_raw[rep] =
+					    res_pages_per_s(&rr[m][1]) / res_pages_per_s(&rr[m][0]);
+					cr->scal_machine[rep] =
+					    res_pages_per_s(&br[1]) / res_pages_per_s(&br[0]);
+					cr->scal_rel[rep] =
+					    cr->scal_raw[rep] / cr->scal_machine[rep];
 				}
 				if (m == 1)
-					cr->lazy_strict[rep] = res_ns_per_page(&rr[1][t]) /
-							       res_ns_per_page(&rr[0][t]);
+					cr->lazy_strict[rep] =
+					    res_ns_per_page(&rr[1][t]) / res_ns_per_page(&rr[0][t]);
 			}
 	}
 out:
 	if (ret)
 		fprintf(stderr, "bench_unmap: %s %s x%u failed: %d\n", be_name[be], size_name[si],
 			batch, ret);
-	for (unsigned int m = 0; m < 2; m++)
+	for (unsigned int m = 0; m < 2; m++) {
 		for (unsigned int t = 0; t < NTHREADS; t++)
 			fl_cpu_fini(&fc[m][t]);
+		pthread_cond_destroy(&fl[m].kick);
+		pthread_mutex_destroy(&fl[m].sleep_lock);
+	}
 	return ret;
 }
 
@@ -1008,11 +1046,11 @@ static void goals_compute(void)
 		struct case_res *lazy1 = &cases[be][1][0][0][0];
 		struct case_res *strict1 = &cases[be][0][0][0][0];
 
-		goal_add("lazy 4K single page: ratio to floor <= 3", be, lazy1->ratio,
-			 lazy1->nreps, 3, true);
+		goal_add("lazy 4K single page: ratio to floor <= 3", be, lazy1->ratio, lazy1->nreps,
+			 3, true);
 		if (be != BE_RK)
-			goal_add("strict 4K single page: ratio to floor <= 1.5", be,
-				 strict1->ratio, strict1->nreps, 1.5, true);
+			goal_add("strict 4K single page: ratio to floor <= 1.5", be, strict1->ratio,
+				 strict1->nreps, 1.5, true);
 		for (unsigned int m = 0; m < 2; m++) {
 			struct case_res *b512 = &cases[be][m][0][2][0];
 
@@ -1021,7 +1059,8 @@ static void goals_compute(void)
 				 be, b512->ratio, b512->nreps, 3, true);
 		}
 		goal_add("lazy 4K 2 threads: scaling over 1 thread, relative to the machine >= 1.7",
-			 be, cases[be][1][0][0][1].scal_rel, cases[be][1][0][0][1].nreps, 1.7, false);
+			 be, cases[be][1][0][0][1].scal_rel, cases[be][1][0][0][1].nreps, 1.7,
+			 false);
 	}
 }
 
@@ -1069,11 +1108,11 @@ static void json_side(FILE *f, const struct side *sd, unsigned int n)
 		per_1000(sd->c.flushes, sd->calls));
 }
 
-#define FOR_EACH_CASE(be, m, si, bi, t)                                                        \
-	for (unsigned int be = 0; be < BE_NR; be++)                                            \
-		for (unsigned int si = 0; si < 2; si++)                                        \
-			for (unsigned int bi = 0; bi < 3; bi++)                                \
-				for (unsigned int m = 0; m < 2; m++)                           \
+#define FOR_EACH_CASE(be, m, si, bi, t)                                                            \
+	for (unsigned int be = 0; be < BE_NR; be++)                                                \
+		for (unsigned int si = 0; si < 2; si++)                                            \
+			for (unsigned int bi = 0; bi < 3; bi++)                                    \
+				for (unsigned int m = 0; m < 2; m++)                               \
 					for (unsigned int t = 0; t < 2; t++)
 
 static void write_json(FILE *f, const struct opts *o, double timer_ns, double total_s,
@@ -1127,8 +1166,9 @@ static void write_json(FILE *f, const struct opts *o, double timer_ns, double to
 	for (unsigned int i = 0; i < ngoals; i++) {
 		const struct goal *g = &goals[i];
 
-		fprintf(f, "%s{\"goal\":\"%s\",\"backend\":\"%s\",\"ran\":%s,\"value\":%.2f,"
-			   "\"limit\":%.2f,\"met\":%s}",
+		fprintf(f,
+			"%s{\"goal\":\"%s\",\"backend\":\"%s\",\"ran\":%s,\"value\":%.2f,"
+			"\"limit\":%.2f,\"met\":%s}",
 			i ? "," : "", g->name, be_name[g->be], g->ran ? "true" : "false", g->value,
 			g->limit,
 			g->ran && (g->at_most ? g->value <= g->limit : g->value >= g->limit)
@@ -1166,14 +1206,15 @@ static void write_csv(FILE *f)
 			"%s,%s,%zu,%u,%u,%u,%.1f,%.1f,%.1f,%.0f,%llu,%llu,%llu,%llu,%.1f,%.1f,%.2f,"
 			"%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n",
 			be_name[be], mode_name[m], sizes[si], batches[bi], t + 1, n, ns.med, ns.min,
-			ns.max, pps.med, (unsigned long long)bench_hist_quantile(&cr->real.hist, .5),
+			ns.max, pps.med,
+			(unsigned long long)bench_hist_quantile(&cr->real.hist, .5),
 			(unsigned long long)bench_hist_quantile(&cr->real.hist, .9),
 			(unsigned long long)bench_hist_quantile(&cr->real.hist, .99),
 			(unsigned long long)bench_hist_quantile(&cr->real.hist, .999),
 			per_1000(cr->real.c.tlbi, cr->real.calls),
 			per_1000(cr->real.c.syncs, cr->real.calls),
-			per_1000(cr->real.c.flushes, cr->real.calls), fns.med, ra.med, ra.min, ra.max,
-			ls.med, sr.med, sm.med, sl.med);
+			per_1000(cr->real.c.flushes, cr->real.calls), fns.med, ra.med, ra.min,
+			ra.max, ls.med, sr.med, sm.med, sl.med);
 	}
 }
 
@@ -1206,10 +1247,11 @@ static int write_gnuplot(const char *dir)
 
 						if (!cr->ran)
 							continue;
-						fprintf(f, "%u %.2f\n", batches[bi],
-							mmm_of(side ? cr->floor.ns_pp : cr->real.ns_pp,
-							       cr->nreps)
-							    .med);
+						fprintf(
+						    f, "%u %.2f\n", batches[bi],
+						    mmm_of(side ? cr->floor.ns_pp : cr->real.ns_pp,
+							   cr->nreps)
+							.med);
 					}
 					fputs("\n\n", f);
 					nseries[si]++;
@@ -1228,7 +1270,8 @@ static int write_gnuplot(const char *dir)
 		for (unsigned int m = 0; m < 2; m++)
 			for (unsigned int side = 0; side < 2; side++) {
 				struct case_res *cr = &cases[be][m][0][0][0];
-				const struct bench_hist *h = side ? &cr->floor.hist : &cr->real.hist;
+				const struct bench_hist *h =
+				    side ? &cr->floor.hist : &cr->real.hist;
 				u64 seen = 0;
 
 				if (!cr->ran || !h->count)
@@ -1252,15 +1295,14 @@ static int write_gnuplot(const char *dir)
 	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f,
-		"# gnuplot script written by bench_unmap; run it in this directory.\n"
-		"set terminal pngcairo size 1400,600 noenhanced\n"
-		"set output 'bench_unmap_ns_per_page.png'\n"
-		"set multiplot layout 1,2 title 'unmap ns per page against batch (1 thread, "
-		"median of repetitions)'\n"
-		"set logscale xy\nset xtics (1, 16, 512)\nset xlabel 'pages per unmap call'\n"
-		"set ylabel 'ns per page'\nset key outside right top vertical font ',8'\n"
-		"set grid\n");
+	fprintf(f, "# gnuplot script written by bench_unmap; run it in this directory.\n"
+		   "set terminal pngcairo size 1400,600 noenhanced\n"
+		   "set output 'bench_unmap_ns_per_page.png'\n"
+		   "set multiplot layout 1,2 title 'unmap ns per page against batch (1 thread, "
+		   "median of repetitions)'\n"
+		   "set logscale xy\nset xtics (1, 16, 512)\nset xlabel 'pages per unmap call'\n"
+		   "set ylabel 'ns per page'\nset key outside right top vertical font ',8'\n"
+		   "set grid\n");
 	for (unsigned int si = 0; si < 2; si++) {
 		unsigned int first = si ? nseries[0] : 0;
 
@@ -1271,7 +1313,7 @@ static int write_gnuplot(const char *dir)
 		}
 		fprintf(f,
 			"plot for [i=%u:%u] 'bench_unmap_nspp.dat' index i using 1:2 with "
-			"linespoints dashtype (i %% 2 ? 2 : 1) title columnheader(1)\n",
+			"linespoints dashtype i %% 2 + 1 title columnheader(1)\n",
 			first, first + nseries[si] - 1);
 	}
 	fputs("unset multiplot\n", f);
@@ -1284,7 +1326,7 @@ static int write_gnuplot(const char *dir)
 	if (ncdf)
 		fprintf(f,
 			"plot for [i=0:%u] 'bench_unmap_cdf.dat' index i using 1:2 with steps "
-			"dashtype (i %% 2 ? 2 : 1) title columnheader(1)\n",
+			"dashtype i %% 2 + 1 title columnheader(1)\n",
 			ncdf - 1);
 	else
 		fputs("plot 0 notitle\n", f);
@@ -1306,8 +1348,9 @@ static void print_table(FILE *f, double timer_ns, double total_s)
 {
 	char ns[80], fns[80], ra[80], ls[64], sc[64];
 
-	fprintf(f, "%-11s %-6s %4s %5s %3s %-22s %-18s %-18s %7s %7s %8s %7s %6s %6s %-16s "
-		   "%-18s\n",
+	fprintf(f,
+		"%-11s %-6s %4s %5s %3s %-22s %-18s %-18s %7s %7s %8s %7s %6s %6s %-16s "
+		"%-18s\n",
 		"backend", "mode", "page", "batch", "thr", "ns/page med [min-max]", "floor ns/page",
 		"ratio to floor", "p50", "p99", "p99.9", "TLBI/1k", "sync/1k", "flsh/1k",
 		"lazy/strict", "scaling raw/mach=rel");
@@ -1330,8 +1373,9 @@ static void print_table(FILE *f, double timer_ns, double total_s)
 				 mmm_of(cr->scal_machine, n).med, mmm_of(cr->scal_rel, n).med);
 		else
 			snprintf(sc, sizeof(sc), "-");
-		fprintf(f, "%-11s %-6s %4s %5u %3u %-22s %-18s %-18s %7llu %7llu %8llu %7.0f %6.0f "
-			   "%6.1f %-16s %-18s\n",
+		fprintf(f,
+			"%-11s %-6s %4s %5u %3u %-22s %-18s %-18s %7llu %7llu %8llu %7.0f %6.0f "
+			"%6.1f %-16s %-18s\n",
 			be_name[be], mode_name[m], size_name[si], batches[bi], t + 1, ns, fns, ra,
 			(unsigned long long)bench_hist_quantile(&cr->real.hist, .5),
 			(unsigned long long)bench_hist_quantile(&cr->real.hist, .99),
@@ -1340,15 +1384,18 @@ static void print_table(FILE *f, double timer_ns, double total_s)
 			per_1000(cr->real.c.syncs, cr->real.calls),
 			per_1000(cr->real.c.flushes, cr->real.calls), ls, sc);
 	}
-	fprintf(f, "\ngoals (median of per-repetition ratios; timer %.0f ns per clock read, %.1f s "
-		   "in all):\n",
+	fprintf(f,
+		"\ngoals (median of per-repetition ratios; timer %.0f ns per clock read, %.1f s "
+		"in all):\n",
 		timer_ns, total_s);
 	for (unsigned int i = 0; i < ngoals; i++) {
 		const struct goal *g = &goals[i];
 		bool met = g->ran && (g->at_most ? g->value <= g->limit : g->value >= g->limit);
 
 		fprintf(f, "  %-11s %-72s %6.2f  %s\n", be_name[g->be], g->name, g->value,
-			!g->ran ? "not run" : met ? "met" : "MISSED");
+			!g->ran ? "not run"
+			: met	? "met"
+				: "MISSED");
 	}
 	fputs("flip under load: not run (the live flip has not landed in main)\n", f);
 }
@@ -1424,8 +1471,9 @@ static int profile_case(const struct opts *o)
 	bi = (unsigned int)__builtin_ctz(bi);
 	if (case_skipped(be, si, bi) || rig_up(&rig, be, m))
 		return 1;
-	s = (struct run_spec){RUN_REAL, &rig, NULL, NULL, m, sizes[si], batches[bi], 1, 0,
-			      batches[bi] >= 256 ? 2 : 512 / batches[bi]};
+	s = (struct run_spec){
+	    RUN_REAL,  &rig,	    NULL, NULL, m,
+	    sizes[si], batches[bi], 1,	  0,	batches[bi] >= 256 ? 2 : 512 / batches[bi]};
 	s.rounds = 2;
 	end = now_ns() + (u64)(o->seconds * 1e9);
 	while (now_ns() < end && !ret) {
@@ -1442,8 +1490,14 @@ static int profile_case(const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.reps = 7, .run_ms = 40, .min_rounds = 2, .json = true,
-			 .be_mask = 7, .size_mask = 3, .batch_mask = 7, .seconds = 10};
+	struct opts o = {.reps = 7,
+			 .run_ms = 40,
+			 .min_rounds = 2,
+			 .json = true,
+			 .be_mask = 7,
+			 .size_mask = 3,
+			 .batch_mask = 7,
+			 .seconds = 10};
 	const char *format = NULL;
 	struct rig rigs[BE_NR][2];
 	unsigned int expected = 0, ran = 0;

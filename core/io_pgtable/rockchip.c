@@ -125,8 +125,8 @@ static bool pt_empty(struct rk *d, ih_pa_t pt, u64 iova)
 	size_t hint = (iova / RK_PAGE) & (RK_ENTRIES - 1);
 
 	for (size_t k = 0; k < RK_ENTRIES; k++) {
-		size_t i = (k & 1 ? hint + (k + 1) / 2 : hint + RK_ENTRIES - k / 2) &
-			   (RK_ENTRIES - 1);
+		size_t i =
+		    (k & 1 ? hint + (k + 1) / 2 : hint + RK_ENTRIES - k / 2) & (RK_ENTRIES - 1);
 
 		if (ent_load(&t[i]))
 			return false;
