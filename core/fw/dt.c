@@ -931,6 +931,59 @@ void ih_dt_free(struct ih_dt_desc *d)
 	ih_free(w, d);
 }
 
+/* Big-endian 32-bit load from the blob (the FDT is big-endian); @off is checked by callers. */
+static u32 dt_be32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+/*
+ * libfdt 1.6.1's fdt_check_full() never returns on a property whose length wraps the
+ * structure-block offset back onto itself (length 0xfffffff4, found by fuzz_dtb). Before
+ * handing the blob to libfdt, walk the token stream once with every step bounded by the
+ * structure block (DTSpec 5.4) and refuse a property that runs past it. libfdt still does
+ * all the real parsing; this only keeps a known library bug from hanging the harness.
+ */
+static int dt_check_prop_lengths(struct dt_ctx *c, size_t size)
+{
+	const u8 *b = c->fdt;
+	u32 off, end, total;
+
+	if (dt_be32(b) != FDT_MAGIC)
+		return 0; /* libfdt reports the bad magic itself */
+	total = dt_be32(b + 4);
+	off = dt_be32(b + 8);
+	end = off + dt_be32(b + 36);
+	if (total > size || off > total || end < off || end > total)
+		return 0; /* header inconsistencies are libfdt's to report */
+	while (off + 4 <= end) {
+		u32 tag = dt_be32(b + off);
+
+		off += 4;
+		if (tag == FDT_BEGIN_NODE) {
+			while (off < end && b[off])
+				off++;
+			off = (off + 4) & ~3u; /* the NUL, then padding to 4 */
+		} else if (tag == FDT_PROP) {
+			u32 len;
+
+			if (off + 8 > end)
+				break;
+			len = dt_be32(b + off);
+			if (len > end - off - 8)
+				return ih_fw_diag_set(c->diag, -EINVAL, (long)off - 4, NULL, NULL,
+						      "property length 0x%x runs past the structure block",
+						      len);
+			off += 8 + ((len + 3) & ~3u);
+		} else if (tag == FDT_END) {
+			break;
+		} else if (tag != FDT_END_NODE && tag != FDT_NOP) {
+			break; /* libfdt reports the bad tag */
+		}
+	}
+	return 0;
+}
+
 int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_desc **out,
 		struct ih_fw_diag *diag)
 {
@@ -974,6 +1027,9 @@ int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_
 				     "FDT version %u predates 16: not supported", fdt_version(copy));
 		goto free_desc;
 	}
+	ret = dt_check_prop_lengths(c, size);
+	if (ret)
+		goto free_desc;
 	ret = fdt_check_full(copy, size);
 	if (ret) {
 		ret = dt_fdt_err(c, -1, NULL, ret, "fdt_check_full");

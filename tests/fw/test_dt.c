@@ -809,3 +809,26 @@ Test(fw_dt, fvp_smmu_v3_and_identity_iommu_map)
 	ih_dt_free(d);
 	free(blob);
 }
+
+/*
+ * A property length that wraps libfdt 1.6.1's tag walk back onto itself made
+ * fdt_check_full() loop forever (found by the OSS-Fuzz check): the parser now refuses a
+ * property running past the structure block before libfdt sees the blob.
+ */
+Test(dt_regress, wrapping_property_length_is_einval_not_a_hang, .timeout = 10)
+{
+	struct ih_world *v;
+	struct ih_fw_diag diag;
+	struct ih_dt_desc *d;
+	FILE *f = fopen(IH_SOURCE_DIR "/corpus/regress/dtb/hang-prop-len-fffffff4", "rb");
+	static u8 buf[4096];
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	cr_assert_eq(ih_world_create(NULL, &v), 0);
+	cr_expect_eq(ih_dt_parse(v, buf, n, &d, &diag), -EINVAL);
+	cr_expect(strstr(diag.reason, "runs past the structure block") != NULL, "%s", diag.reason);
+	cr_expect_eq(ih_world_destroy(v), 0);
+}
