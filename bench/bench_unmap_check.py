@@ -66,10 +66,12 @@ def check_doc(doc, where):
         if c["mode"] == "lazy" and not finite_positive(c["lazy_over_strict"]["median"]):
             fail(f"{where}: {key} lazy_over_strict")
         per = c["per_1000_unmaps"]
-        # Strict unmaps sync every call on the SMMU; lazy ones queue (no sync per call).
+        # Strict unmaps sync every call on the SMMU; lazy single-page ones queue (a sync
+        # only when a table empties or the queue is full). A lazy unmap of a whole 2M
+        # table still syncs its walk flush before the table is freed, as in the kernel.
         if c["backend"] != "rk" and c["mode"] == "strict" and per["cmd_sync"] < 1000:
             fail(f"{where}: {key} strict with {per['cmd_sync']} syncs per 1000 unmaps")
-        if c["mode"] == "lazy" and per["cmd_sync"] >= 1000:
+        if c["mode"] == "lazy" and c["batch"] == 1 and per["cmd_sync"] >= 1000:
             fail(f"{where}: {key} lazy with {per['cmd_sync']} syncs per 1000 unmaps")
     if got != want:
         fail(f"{where}: missing cases {sorted(want - got)[:4]}...")

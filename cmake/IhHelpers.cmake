@@ -107,7 +107,7 @@ function(ih_add_bench src)
 	if(BUILD_TESTING AND NOT IH_FUZZ AND EXISTS ${IH_SRC}/bench/${name}_check.py)
 		# A checker script runs the smoke and validates what it wrote.
 		add_test(NAME ${name}_smoke COMMAND python3 ${IH_SRC}/bench/${name}_check.py
-			$<TARGET_FILE:${name}> ${CMAKE_CURRENT_BINARY_DIR}/${name}_smoke)
+			$<TARGET_FILE:${name}> ${CMAKE_CURRENT_BINARY_DIR}/smoke-${name})
 		set_tests_properties(${name}_smoke PROPERTIES LABELS bench-smoke TIMEOUT 300
 			ENVIRONMENT "${IH_SAN_ENV}")
 	elseif(BUILD_TESTING AND NOT IH_FUZZ)
