@@ -2,10 +2,12 @@
 /*
  * Benchmark (first rough cut; the benchmark issue measures properly): cost per 4K page of
  * ih_dma_unmap_page() in a strict (DMA) and a lazy (DMA-FQ) domain of the test IOMMU
- * driver, run interleaved (strict, lazy, strict, lazy, ...) in one process, with the
- * checkers off. Each round maps a batch of 4K pages, then times unmapping them all; the
- * lazy side includes its share of flush-queue flushes (a full ring forces one).
- * CLI: bench_dma_unmap [--smoke | --quick] [--reps R] [--batch B]
+ * driver, or of the SMMUv3 driver on the emulated SMMUv3 in sequential mode (--backend
+ * smmuv3: each strict unmap is a TLBI + CMD_SYNC the SMMU consumes on the doorbell), run
+ * interleaved (strict, lazy, strict, lazy, ...) in one process, with the checkers off. Each round
+ * maps a batch of 4K pages, then times unmapping them all; the lazy side includes its share of
+ * flush-queue flushes (a full ring forces one).
+ * CLI: bench_dma_unmap [--smoke | --quick] [--reps R] [--batch B] [--backend test-iommu|smmuv3]
  * Output: one JSON line: median, min and max ns per unmapped page for each mode.
  */
 #include <stdio.h>
@@ -20,6 +22,10 @@
 
 /* The test IOMMU driver (a real driver against the core's ops, LPAE tables, a modelled TLB). */
 #include "lib/test_iommu.h"
+#include "smmuv3/smmuv3_drv.h"
+#include "smmuv3/smmuv3_hw.h"
+
+#define SMMU_BASE 0x2b400000ULL
 
 static u64 now_ns(void)
 {
@@ -37,9 +43,24 @@ struct rig {
 	struct tdriver drv;
 	struct ih_device *dev;
 	u64 *dma;
+	struct ih_smmuv3_hw *hw; /* --backend smmuv3 */
+	struct ih_smmuv3 *smmu;
+	char smmu_fwnode;
 };
 
-static int rig_up(struct rig *r, enum ih_domain_type type, unsigned int batch)
+static int smmu_up(struct rig *r)
+{
+	struct ih_smmuv3_drv_config dc;
+
+	if (ih_smmuv3_hw_create(r->w, SMMU_BASE, NULL, &r->hw))
+		return -1;
+	ih_smmuv3_drv_config_init(&dc);
+	dc.hw = r->hw;
+	dc.mmio_base = SMMU_BASE;
+	return ih_smmuv3_probe(r->w, &dc, NULL, &r->smmu_fwnode, &r->smmu) ? -1 : 0;
+}
+
+static int rig_up(struct rig *r, enum ih_domain_type type, unsigned int batch, bool smmu)
 {
 	struct ih_world_config cfg;
 
@@ -49,11 +70,12 @@ static int rig_up(struct rig *r, enum ih_domain_type type, unsigned int batch)
 	if (ih_world_create(&cfg, &r->w))
 		return -1;
 	ih_check_set_enabled(r->w, 0);
-	r->e = (struct tfw_entry){"dev0", tiommu_fwnode(&r->t), 0x10};
+	r->e = (struct tfw_entry){"dev0", smmu ? &r->smmu_fwnode : tiommu_fwnode(&r->t), 0x10};
 	r->fw = (struct tfw){.entries = &r->e, .count = 1};
 	tfw_install(r->w, &r->fw);
 	if (ih_bus_register(r->w, &ih_platform_bus_type) ||
-	    ih_iommu_set_default_domain_type(r->w, type) || tiommu_register(r->w, &r->t))
+	    ih_iommu_set_default_domain_type(r->w, type) ||
+	    (smmu ? smmu_up(r) : tiommu_register(r->w, &r->t)))
 		return -1;
 	tdriver_init(&r->drv, "tdrv", false);
 	if (ih_driver_register(r->w, &r->drv.drv))
@@ -68,7 +90,12 @@ static void rig_down(struct rig *r)
 	ih_clock_advance(r->w, 2000000000ULL);
 	ih_device_unregister(r->dev);
 	ih_driver_unregister(r->w, &r->drv.drv);
-	ih_iommu_device_unregister(r->w, &r->t.iommu);
+	if (r->smmu) {
+		ih_smmuv3_remove(r->smmu);
+		ih_smmuv3_hw_destroy(r->hw);
+	} else {
+		ih_iommu_device_unregister(r->w, &r->t.iommu);
+	}
 	ih_world_destroy(r->w);
 	free(r->dma);
 }
@@ -99,7 +126,9 @@ static int cmp_d(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	unsigned int reps = 21, batch = 4096;
+	const char *backend = "test-iommu";
 	struct rig strict, lazy;
+	bool smmu;
 	double *s, *l;
 
 	for (int i = 1; i < argc; i++) {
@@ -113,18 +142,23 @@ int main(int argc, char **argv)
 			reps = (unsigned int)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
 			batch = (unsigned int)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
+			backend = argv[++i];
 		} else {
-			fprintf(stderr, "usage: %s [--smoke | --quick] [--reps R] [--batch B]\n",
+			fprintf(stderr,
+				"usage: %s [--smoke | --quick] [--reps R] [--batch B] "
+				"[--backend test-iommu|smmuv3]\n",
 				argv[0]);
 			return 2;
 		}
 	}
-	if (!reps || !batch)
+	smmu = !strcmp(backend, "smmuv3");
+	if (!reps || !batch || (!smmu && strcmp(backend, "test-iommu")))
 		return 2;
 	s = calloc(reps, sizeof(*s));
 	l = calloc(reps, sizeof(*l));
-	if (!s || !l || rig_up(&strict, IH_DOMAIN_DMA, batch) ||
-	    rig_up(&lazy, IH_DOMAIN_DMA_FQ, batch)) {
+	if (!s || !l || rig_up(&strict, IH_DOMAIN_DMA, batch, smmu) ||
+	    rig_up(&lazy, IH_DOMAIN_DMA_FQ, batch, smmu)) {
 		fprintf(stderr, "bench_dma_unmap: set-up failed\n");
 		return 1;
 	}
@@ -141,10 +175,11 @@ int main(int argc, char **argv)
 	}
 	qsort(s, reps, sizeof(*s), cmp_d);
 	qsort(l, reps, sizeof(*l), cmp_d);
-	printf("{\"bench\":\"dma_unmap\",\"backend\":\"test-iommu\",\"page\":4096,\"batch\":%u,"
+	printf("{\"bench\":\"dma_unmap\",\"backend\":\"%s\",\"page\":4096,\"batch\":%u,"
 	       "\"reps\":%u,\"strict_ns_per_page\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f},"
 	       "\"lazy_ns_per_page\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f}}\n",
-	       batch, reps, s[reps / 2], s[0], s[reps - 1], l[reps / 2], l[0], l[reps - 1]);
+	       backend, batch, reps, s[reps / 2], s[0], s[reps - 1], l[reps / 2], l[0],
+	       l[reps - 1]);
 	rig_down(&strict);
 	rig_down(&lazy);
 	free(s);

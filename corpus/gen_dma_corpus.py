@@ -3,7 +3,10 @@
 """Write the seed corpus of fuzz/fuzz_dma.c into corpus/dma/.
 
 Each seed is a 4-byte header (flags, CPUs, failing site, nth) followed by operations,
-encoded exactly as the header comment of fuzz/fuzz_dma.c describes. Run from anywhere:
+encoded exactly as the header comment of fuzz/fuzz_dma.c describes. Flags bits 7:6 pick
+the backend: the original seeds keep 0 (the test IOMMU); the same scenarios are written
+again for the SMMUv3 (-smmuv3), Rockchip v1 (-rk1) and v2 (-rk2) backends, with
+permission probes and failures of the backends' own allocation sites. Run from anywhere:
 python3 corpus/gen_dma_corpus.py. Existing seed-* files are rewritten; regress-* files
 (kept findings) are left alone.
 """
@@ -13,12 +16,16 @@ import struct
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dma")
 
 BIDI, TO_DEV, FROM_DEV = 0, 1, 2
-N_SITES = 12
+N_SITES = 12          # the test IOMMU's sites (fail_sites[1..11])
+BACKEND_SITES = range(12, 19)  # smmuv3:domain .. io_pgtable:rk-pt
+TEST, SMMUV3, RK1, RK2 = 0, 1, 2, 3
+BACKENDS = {"smmuv3": SMMUV3, "rk1": RK1, "rk2": RK2}
 
 
-def header(lazy0=False, lazy1=False, single=False, fq_order=7, cpus=1, site=0, nth=1):
+def header(lazy0=False, lazy1=False, single=False, fq_order=7, cpus=1, site=0, nth=1,
+           backend=TEST):
     flags = (1 if lazy0 else 0) | (2 if lazy1 else 0) | (4 if single else 0) | ((fq_order & 7) << 3)
-    return bytes([flags, cpus - 1, site, nth - 1])
+    return bytes([flags | (backend << 6), cpus - 1, site, nth - 1])
 
 
 def map_page(dev, pages, off=0, d=BIDI, pool=0):
@@ -68,7 +75,10 @@ def flip(dev):
     return bytes([9, dev])
 
 
-def seeds():
+def seeds(backend=TEST):
+    def header(**kw):
+        return globals()["header"](backend=backend, **kw)
+
     s = {}
     s["strict-basic"] = header() + map_page(0, 1, 0x123, TO_DEV) + access(0, 5) + unmap(0) + access(0, 5)
     s["lazy-basic"] = (header(lazy0=True) + map_page(0, 1) + map_page(0, 2, 0, FROM_DEV, 4) +
@@ -117,8 +127,25 @@ def seeds():
     # Allocation failures: each site, early and later calls, strict and lazy.
     body = (map_page(0, 1) + map_sg(1, [(0, 1), (4, 2)]) + coherent(0, 4096) + unmap(0) +
             unmap(1) + unmap(2) + map_page(0, 3))
-    for site in range(1, N_SITES):
-        for nth in (1, 2, 5):
+    if backend == TEST:
+        for site in range(1, N_SITES):
+            for nth in (1, 2, 5):
+                s["fail-%d-%d" % (site, nth)] = header(lazy0=True, site=site, nth=nth) + body
+                s["fail-%d-%d-strict" % (site, nth)] = header(site=site, nth=nth) + body
+        return s
+    # Real backends: permissions (read-only, write-only, both) in both directions.
+    perms = header(lazy1=True)
+    for dev in (0, 1):
+        for d in (TO_DEV, FROM_DEV, BIDI):
+            perms += map_page(dev, 1, 0x40, d, 4 * d + dev)
+    for slot in range(6):
+        perms += access(slot, 8, 0) + access(slot, 8, 1)
+    for slot in range(6):
+        perms += unmap(slot) + access(slot, 8, slot & 1)
+    s["permissions"] = perms + clock(10000)
+    # Their own sites and a few of the DMA layer's, strict and lazy.
+    for site in list(BACKEND_SITES) + [1, 2, 5, 7, 10]:
+        for nth in (1, 2):
             s["fail-%d-%d" % (site, nth)] = header(lazy0=True, site=site, nth=nth) + body
             s["fail-%d-%d-strict" % (site, nth)] = header(site=site, nth=nth) + body
     return s
@@ -132,6 +159,10 @@ def main():
     for name, data in seeds().items():
         with open(os.path.join(OUT, "seed-" + name), "wb") as f:
             f.write(data)
+    for suffix, backend in BACKENDS.items():
+        for name, data in seeds(backend).items():
+            with open(os.path.join(OUT, "seed-%s-%s" % (name, suffix)), "wb") as f:
+                f.write(data)
 
 
 if __name__ == "__main__":

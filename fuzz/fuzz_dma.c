@@ -2,28 +2,41 @@
 /*
  * Fuzz target: the DMA layer. Sequences of map / unmap / map_sg / alloc_coherent (and
  * their misuses), device DMA accesses, clock advances, CPU switches, raw IOVA alloc/free
- * and the live strict-to-lazy flip, on two devices in their own groups behind one IOMMU,
- * each in a strict (DMA) or lazy (DMA-FQ) default domain, in a sequential world with a
- * virtual clock and allocation faults chosen by the input.
+ * and the live strict-to-lazy flip, on two devices in their own groups behind one IOMMU
+ * backend, each in a strict (DMA) or lazy (DMA-FQ) default domain, in a sequential world
+ * with a virtual clock and allocation faults chosen by the input.
+ *
+ * Backends (header byte 0, bits 7:6):
+ *   0 the test IOMMU driver (tests/lib/test_iommu.c: LPAE tables, a modelled TLB);
+ *   1 the SMMUv3 driver on the emulated SMMUv3, sequential mode (the SMMU consumes
+ *     commands on the doorbell), StreamIDs 0x10 and 0x11 of one SMMU;
+ *   2 the Rockchip driver on emulated v1 units (32-bit PAs), one unit per device (a unit
+ *     serves one domain at a time);
+ *   3 the same on v2 units (40-bit PAs; simulated memory above 4G; dev1's unit has two
+ *     banks).
+ * Rockchip offers no DMA-FQ domain (the core falls back to DMA): a "lazy" device there is
+ * made lazy right after its probe with the live flip, ih_dma_init_fq().
  *
  * Targets: ih_dma_map_page/unmap_page/map_sg/unmap_sg/alloc_coherent/free_coherent,
  * ih_dma_init_fq, ih_dma_fq_flush, the flush queue and its timer, ih_iova_alloc_fast /
- * ih_iova_free_fast, dma-debug and the IOTLB-staleness checker, through the test IOMMU
- * driver (tests/lib/test_iommu.c: LPAE tables in simulated memory and a modelled TLB).
+ * ih_iova_free_fast, dma-debug and the IOTLB-staleness checker, through the backend's
+ * driver, its TLB maintenance and the emulated hardware's TLB and walker.
  *
  * Oracles, after every operation: no staleness, leak or invariant report (the report
  * sink aborts on those); a deliberate misuse gets -EINVAL and exactly one report of the
  * expected kind, a correct call none; a DMA inside a live mapping reaches its PA; after
- * a strict unmap the IOVA faults unless mapped again; each domain's IOVA allocator
+ * a strict unmap the IOVA faults unless mapped again; an access the mapping's permissions
+ * forbid faults on the real backends (LPAE: no write to a read-only page; Rockchip: R
+ * and W apart); each domain's IOVA allocator
  * passes ih_iova_check() and its page table walks equal to a shadow of the live
  * mappings (ih_pgtable_check()). At the end everything is unmapped and the world must
  * be torn down without a leak.
  *
  * Input format (little-endian; missing bytes read as 0):
  *   byte 0  flags: bit 0 dev0 lazy, bit 1 dev1 lazy, bit 2 single flush queue,
- *           bits 5:3 flush-queue size 2 << n (2..256)
+ *           bits 5:3 flush-queue size 2 << n (2..256), bits 7:6 backend (above)
  *   byte 1  model CPUs: 1 + b % 4
- *   byte 2  failing allocation site: b % 12 (0: none; see fail_sites[])
+ *   byte 2  failing allocation site: b % 19 (0: none; see fail_sites[])
  *   byte 3  which call of that site fails: 1 + b
  *   then up to 200 operations: u8 op (low 4 bits kind, high 4 bits argument a), and:
  *     0 map_page      u8 dev, u8 pages (1 + b % 40), u16 offset (b % 4096), u8 dir,
@@ -57,6 +70,9 @@
 
 /* The test IOMMU driver: a real driver against the core's ops with a modelled TLB. */
 #include "lib/test_iommu.h"
+#include "rk_iommu/rk_iommu_drv.h"
+#include "smmuv3/smmuv3_drv.h"
+#include "smmuv3/smmuv3_hw.h"
 
 #define NDEV	   2
 #define NSLOT	   48
@@ -64,6 +80,13 @@
 #define POOL_PAGES 256
 #define POOL_PA	   0x4000000000ULL /* outside simulated memory */
 #define MAX_OPS	   200
+
+enum backend { BE_TEST, BE_SMMUV3, BE_RK_V1, BE_RK_V2 };
+
+#define SMMU_BASE     0x2b400000ULL
+#define RK_V1_POOL_PA 0xc0000000ULL   /* 32-bit, outside simulated memory */
+#define RK_V2_PM_BASE 0x2340000000ULL /* tables with PA bits 39:32 set */
+#define PM_DEFAULT    0x80000000ULL
 
 enum slot_kind { SLOT_PAGE, SLOT_SG, SLOT_COHERENT };
 
@@ -82,7 +105,14 @@ struct slot {
 
 struct fz {
 	struct ih_world *w;
+	enum backend be;
 	struct tiommu t;
+	struct ih_smmuv3_hw *smmu_hw;
+	struct ih_smmuv3 *smmu;
+	char smmu_fwnode; /* its address is the SMMU's firmware node */
+	struct ih_driver *rk_drv;
+	struct ih_rk_iommu_pdev *rk[NDEV];
+	bool rk_added[NDEV];
 	struct tfw fw;
 	struct tfw_entry entries[NDEV];
 	struct tdriver drv;
@@ -113,6 +143,14 @@ static const char *const fail_sites[] = {
     "check:domain",
     "io_pgtable:lpae-table",
     "base:device",
+    /* the real backends' (existing seeds use 0..11 only: their meaning is unchanged) */
+    "smmuv3:domain",
+    "smmuv3:master",
+    "smmuv3:cdtab",
+    "io_pgtable:lpae-pgd",
+    "rk_iommu:domain",
+    "rk_iommu:client-data",
+    "io_pgtable:rk-pt",
 };
 
 /* Staleness, leaks and invariants are findings; dma-debug misuse is checked per call. */
@@ -140,6 +178,39 @@ static int prot_of(enum ih_dma_dir dir)
 	return dir == IH_DMA_TO_DEVICE	   ? IH_PROT_READ
 	       : dir == IH_DMA_FROM_DEVICE ? IH_PROT_WRITE
 					   : IH_PROT_READ | IH_PROT_WRITE;
+}
+
+/* The io-pgtable behind device @d's DMA domain @td, per backend. */
+static struct ih_io_pgtable_ops *domain_pgtable(struct fz *z, struct ih_iommu_domain *td)
+{
+	switch (z->be) {
+	case BE_SMMUV3:
+		return ih_smmuv3_domain_pgtable(td);
+	case BE_RK_V1:
+	case BE_RK_V2:
+		return ih_rk_iommu_domain_pgtable(td);
+	default:
+		return tiommu_domain_pgtable(td);
+	}
+}
+
+/*
+ * May a device access (write: the device writes) go through a mapping made for @dir?
+ * The test IOMMU's walk ignores permissions. LPAE stage 1 cannot express write-only: a
+ * FROM_DEVICE page is read/write, a TO_DEVICE page read-only. Rockchip PTEs carry R and
+ * W apart.
+ */
+static bool access_allowed(struct fz *z, enum ih_dma_dir dir, bool write)
+{
+	switch (z->be) {
+	case BE_SMMUV3:
+		return !write || dir != IH_DMA_TO_DEVICE;
+	case BE_RK_V1:
+	case BE_RK_V2:
+		return write ? dir != IH_DMA_TO_DEVICE : dir != IH_DMA_FROM_DEVICE;
+	default:
+		return true;
+	}
 }
 
 /* The shadow follows what the table must hold: granule pages of live mappings. */
@@ -190,7 +261,7 @@ static void check_all(struct fz *z, bool all)
 			continue;
 		z->dirty[d] = false;
 		if (z->shadow[d] &&
-		    ih_pgtable_check(tiommu_domain_pgtable(td), z->shadow[d], msg, sizeof(msg))) {
+		    ih_pgtable_check(domain_pgtable(z, td), z->shadow[d], msg, sizeof(msg))) {
 			fprintf(stderr, "fuzz_dma: dev%u table: %s\n", d, msg);
 			abort();
 		}
@@ -411,7 +482,7 @@ static ih_pa_t in_pages(u64 iova, u64 dma, size_t len, ih_pa_t pa)
  * The PA a live mapping of device @d gives @iova, or IH_PA_INVALID. The IOMMU maps whole
  * pages, so an address next to a mapping, in one of its pages, translates too.
  */
-static ih_pa_t live_pa(struct fz *z, unsigned int d, u64 iova)
+static ih_pa_t live_pa(struct fz *z, unsigned int d, u64 iova, enum ih_dma_dir *dir)
 {
 	for (unsigned int i = 0; i < NSLOT; i++) {
 		struct slot *s = &z->slots[i];
@@ -426,8 +497,10 @@ static ih_pa_t live_pa(struct fz *z, unsigned int d, u64 iova)
 		} else {
 			pa = in_pages(iova, s->dma, s->size, s->pa);
 		}
-		if (pa != IH_PA_INVALID)
+		if (pa != IH_PA_INVALID) {
+			*dir = s->dir;
 			return pa;
+		}
 	}
 	return IH_PA_INVALID;
 }
@@ -438,6 +511,7 @@ static void op_access(struct fz *z, struct fz_in *in)
 	size_t off = fz_u16(in);
 	bool write = fz_u8(in) & 1;
 	struct ih_iommu_domain *td;
+	enum ih_dma_dir dir = IH_DMA_BIDIRECTIONAL;
 	ih_pa_t want, got = 0;
 	u64 iova;
 	int ret;
@@ -445,11 +519,15 @@ static void op_access(struct fz *z, struct fz_in *in)
 	if ((!s->used && !s->released) || !z->dev[s->dev])
 		return;
 	iova = (s->kind == SLOT_SG ? s->sg[0].dma_address : s->dma) + off % (s->size ? s->size : 1);
-	want = live_pa(z, s->dev, iova);
+	want = live_pa(z, s->dev, iova, &dir);
 	ret = ih_dma_access(z->dev[s->dev], iova, 1, write ? IH_DMA_FROM_DEVICE : IH_DMA_TO_DEVICE,
 			    &got);
 	td = tdom(z, s->dev);
-	if (want != IH_PA_INVALID) {
+	if (want != IH_PA_INVALID && !access_allowed(z, dir, write)) {
+		/* A permission fault: no TLB entry of a live page predates its mapping. */
+		IH_BUG_ON(!ret, "fuzz_dma: %s at 0x%llx allowed by a mapping for direction %d",
+			  write ? "write" : "read", (unsigned long long)iova, (int)dir);
+	} else if (want != IH_PA_INVALID) {
 		IH_BUG_ON(ret || got != want,
 			  "fuzz_dma: DMA at 0x%llx: ret %d pa 0x%llx, want 0x%llx",
 			  (unsigned long long)iova, ret, (unsigned long long)got,
@@ -494,29 +572,9 @@ static void op_raw(struct fz *z, struct fz_in *in, unsigned int a)
 	}
 }
 
-static void setup(struct fz *z, struct fz_in *in)
+/* The test IOMMU. Return: 0, or -1 when it could not be registered. */
+static int setup_test_iommu(struct fz *z)
 {
-	u8 flags = fz_u8(in), ncpu = fz_u8(in), site = fz_u8(in), nth = fz_u8(in);
-	struct ih_dma_fq_options o = {
-	    .type = flags & 4 ? IH_DMA_FQ_SINGLE : IH_DMA_FQ_PERCPU,
-	    .size = 2u << ((flags >> 3) & 7),
-	};
-	struct ih_world_config cfg;
-
-	ih_world_config_init(&cfg);
-	cfg.ncpus = z->ncpus = 1 + ncpu % 4;
-	cfg.physmem_size = 16 * SZ_1M;
-	cfg.log = "none";
-	cfg.regressions = "";
-	IH_BUG_ON(ih_world_create(&cfg, &z->w), "fuzz_dma: world");
-	ih_report_set_sink(z->w, sink, z);
-	/* DMA targets need no memory behind them: the model never touches their bytes. */
-	z->pool = POOL_PA;
-	if (site % ARRAY_SIZE(fail_sites))
-		ih_fault_fail_site(z->w, fail_sites[site % ARRAY_SIZE(fail_sites)], 1u + nth);
-	if (ih_bus_register(z->w, &ih_platform_bus_type))
-		return;
-	ih_dma_set_default_fq_options(z->w, &o);
 	for (unsigned int d = 0; d < NDEV; d++)
 		z->entries[d] =
 		    (struct tfw_entry){d ? "dev1" : "dev0", tiommu_fwnode(&z->t), 0x10 + d};
@@ -524,24 +582,124 @@ static void setup(struct fz *z, struct fz_in *in)
 	tfw_install(z->w, &z->fw);
 	if (tiommu_register(z->w, &z->t)) {
 		z->t.w = NULL;
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* One emulated SMMUv3 and its driver; the devices are StreamIDs 0x10 and 0x11. */
+static int setup_smmuv3(struct fz *z)
+{
+	struct ih_smmuv3_drv_config dc;
+
+	if (ih_smmuv3_hw_create(z->w, SMMU_BASE, NULL, &z->smmu_hw))
+		return -1;
+	for (unsigned int d = 0; d < NDEV; d++)
+		z->entries[d] = (struct tfw_entry){d ? "dev1" : "dev0", &z->smmu_fwnode, 0x10 + d};
+	z->fw = (struct tfw){.entries = z->entries, .count = NDEV};
+	tfw_install(z->w, &z->fw);
+	ih_smmuv3_drv_config_init(&dc);
+	dc.hw = z->smmu_hw;
+	dc.mmio_base = SMMU_BASE;
+	if (ih_smmuv3_probe(z->w, &dc, NULL, &z->smmu_fwnode, &z->smmu)) {
+		z->smmu = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The Rockchip driver and one unit per device (a unit serves one domain at a time). */
+static int setup_rk(struct fz *z, enum ih_rk_iommu_version v)
+{
+	static const u64 bases[NDEV][2] = {{0xfe043e00ULL}, {0xfe044000ULL, 0xfe044100ULL}};
+	const char *compat = v == IH_RK_IOMMU_HW_V2 ? IH_RK_IOMMU_COMPAT_V2 : IH_RK_IOMMU_COMPAT_V1;
+
+	if (ih_rk_iommu_driver_register(z->w, &z->rk_drv)) {
+		z->rk_drv = NULL;
+		return -1;
+	}
+	for (unsigned int d = 0; d < NDEV; d++) {
+		struct ih_rk_iommu_hw_config hc = {
+		    .version = v,
+		    .nbanks = v == IH_RK_IOMMU_HW_V2 && d ? 2 : 1,
+		    .bank_base = {bases[d][0], bases[d][1]},
+		    .seed = 7,
+		};
+
+		if (ih_rk_iommu_pdev_create(z->w, d ? "rk1" : "rk0", compat, &hc, &z->rk[d])) {
+			z->rk[d] = NULL;
+			return -1;
+		}
+		z->rk_added[d] = !ih_device_add(ih_rk_iommu_pdev_dev(z->rk[d]));
+		z->entries[d] =
+		    (struct tfw_entry){d ? "dev1" : "dev0", ih_rk_iommu_pdev_fwnode(z->rk[d]), 0};
+	}
+	z->fw = (struct tfw){.entries = z->entries, .count = NDEV};
+	tfw_install(z->w, &z->fw);
+	return 0;
+}
+
+static void setup(struct fz *z, struct fz_in *in)
+{
+	u8 flags = fz_u8(in), ncpu = fz_u8(in), site = fz_u8(in), nth = fz_u8(in);
+	struct ih_dma_fq_options o = {
+	    .type = flags & 4 ? IH_DMA_FQ_SINGLE : IH_DMA_FQ_PERCPU,
+	    .size = 2u << ((flags >> 3) & 7),
+	};
+	static const enum ih_io_pgtable_fmt fmts[] = {IH_ARM_64_LPAE_S1, IH_ARM_64_LPAE_S1,
+						      IH_RK_IOMMU_V1, IH_RK_IOMMU_V2};
+	struct ih_world_config cfg;
+	int ret;
+
+	z->be = (enum backend)(flags >> 6);
+	ih_world_config_init(&cfg);
+	cfg.ncpus = z->ncpus = 1 + ncpu % 4;
+	cfg.physmem_base = z->be == BE_RK_V2 ? RK_V2_PM_BASE : PM_DEFAULT;
+	cfg.physmem_size = 16 * SZ_1M;
+	cfg.log = "none";
+	cfg.regressions = "";
+	IH_BUG_ON(ih_world_create(&cfg, &z->w), "fuzz_dma: world");
+	ih_report_set_sink(z->w, sink, z);
+	/* DMA targets need no memory behind them: the model never touches their bytes. */
+	z->pool = z->be == BE_RK_V1 ? RK_V1_POOL_PA : POOL_PA;
+	if (site % ARRAY_SIZE(fail_sites))
+		ih_fault_fail_site(z->w, fail_sites[site % ARRAY_SIZE(fail_sites)], 1u + nth);
+	if (ih_bus_register(z->w, &ih_platform_bus_type))
+		return;
+	ih_dma_set_default_fq_options(z->w, &o);
+	switch (z->be) {
+	case BE_SMMUV3:
+		ret = setup_smmuv3(z);
+		break;
+	case BE_RK_V1:
+	case BE_RK_V2:
+		ret = setup_rk(z, z->be == BE_RK_V2 ? IH_RK_IOMMU_HW_V2 : IH_RK_IOMMU_HW_V1);
+		break;
+	default:
+		ret = setup_test_iommu(z);
+		break;
+	}
+	if (ret)
+		return;
 	tdriver_init(&z->drv, "tdrv", false);
 	if (ih_driver_register(z->w, &z->drv.drv))
 		return;
 	for (unsigned int d = 0; d < NDEV; d++) {
 		struct ih_iommu_domain *td;
+		bool lazy = flags & (1u << d);
 
-		ih_iommu_set_default_domain_type(z->w, flags & (1u << d) ? IH_DOMAIN_DMA_FQ
-									 : IH_DOMAIN_DMA);
+		ih_iommu_set_default_domain_type(z->w, lazy ? IH_DOMAIN_DMA_FQ : IH_DOMAIN_DMA);
 		z->dev[d] = tplat_add(z->w, d ? "dev1" : "dev0");
 		if (z->dev[d] && !ih_device_driver(z->dev[d])) {
 			ih_device_unregister(z->dev[d]);
 			z->dev[d] = NULL;
 		}
 		td = tdom(z, d);
-		if (td && ih_pgtable_shadow_create(z->w, IH_ARM_64_LPAE_S1,
-						   ih_io_pgtable_cfg_of(tiommu_domain_pgtable(td)),
+		/* No DMA-FQ domain on Rockchip: made lazy by the live flip. */
+		if (td && lazy && (z->be == BE_RK_V1 || z->be == BE_RK_V2) && !ih_dma_init_fq(td))
+			td->type = IH_DOMAIN_DMA_FQ;
+		if (td && ih_pgtable_shadow_create(z->w, fmts[z->be],
+						   ih_io_pgtable_cfg_of(domain_pgtable(z, td)),
 						   &z->shadow[d]))
 			z->shadow[d] = NULL;
 	}
@@ -573,6 +731,15 @@ static void teardown(struct fz *z)
 		ih_driver_unregister(z->w, &z->drv.drv);
 	if (z->t.w)
 		ih_iommu_device_unregister(z->w, &z->t.iommu);
+	ih_smmuv3_remove(z->smmu);
+	ih_smmuv3_hw_destroy(z->smmu_hw);
+	for (unsigned int d = 0; d < NDEV; d++) {
+		if (z->rk_added[d])
+			ih_device_unregister(ih_rk_iommu_pdev_dev(z->rk[d]));
+		else if (z->rk[d])
+			ih_device_put(ih_rk_iommu_pdev_dev(z->rk[d]));
+	}
+	ih_rk_iommu_driver_unregister(z->w, z->rk_drv);
 	IH_BUG_ON(ih_world_destroy(z->w), "fuzz_dma: model memory leaked");
 }
 

@@ -11,40 +11,55 @@
  *   6 store type (B>>4)%3 on A's group               7 register the IOMMU
  *   8 unregister the IOMMU (unbinding and releasing everything first)
  *   9 fail allocation number (B % 16) + 1 from now
+ * page_pool events (a NIC driver on page_pool, a network stack holding pages 30 s):
+ *  10 bind A to the NIC driver      11 receive N packets on A (pages to the stack, refills)
+ *  12 the stack recycles N pages from CPU 1          13 the stack frees N pages
+ *  14 sriov_numvfs of A = (B >> 4) % 3 (0 deletes the VFs, pages out or not)
+ *  15 advance the clock by N * 4 s  16 receive N packets on VF (B >> 4) & 1 of A
+ * with N = (B >> 4) + 1; opcode bytes are taken modulo 17.
  * where A = (B & 15) % 5 picks a device: two platform devices, two PCI functions behind one
  * PCIe-to-PCI bridge (one group) and one on the root bus. Drivers: a DMA-API driver, one
  * whose probe fails, a driver_managed_dma driver that claims the group in probe (VFIO
  * style), and a driver_managed_dma driver that claims nothing.
  * Targets: base (add/del/bind/unbind), core/iommu (probe flows, groups, ownership, store
- * type, register/unregister). Aborts on a broken invariant, a warning, or a leak.
+ * type, register/unregister), core/page_pool and core/nic (tracking, scrub, late returns,
+ * VF deletion). Aborts on a broken invariant, a warning, a checker report (dma-debug,
+ * IOVA leak: with the page-pool-untracked switch a late return is one), or a leak.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ih/alloc.h>
+#include <ih/check.h>
+#include <ih/clock.h>
 #include <ih/diag.h>
+#include <ih/nic.h>
 #include <ih/world.h>
 #include "fuzz_common.h"
 #include "lib/test_iommu.h"
 
 #define NDEV 5
+#define NVF  2 /* VFs of device 4 (00:02.0) at 00:02.1-2, named in firmware */
 
 struct lc {
 	struct ih_world *w;
 	struct tiommu t;
 	bool registered;
 	struct tfw fw;
-	struct tfw_entry e[NDEV];
+	struct tfw_entry e[NDEV + NVF];
 	struct ih_pci_dev *host, *bridge;
 	struct ih_device *dev[NDEV];
 	int claims[NDEV];   /* harness-held explicit claims through dev i */
 	const void *claim_owner[NDEV];
 	struct ih_driver drv[2][4]; /* [platform, pci][kind] */
+	struct ih_nic_driver nic;
+	struct ih_netstack *ns;
 };
 
 static const char *const dev_names[NDEV] = { "p0", "p1", "0000:01:00.0", "0000:01:01.0",
 					     "0000:00:02.0" };
+static const char *const vf_names[NVF] = { "0000:00:02.1", "0000:00:02.2" };
 static const char *const drv_names[4] = { "dma", "fails", "vfio", "managed" };
 static const int owners[2];
 
@@ -171,6 +186,31 @@ static void check(struct lc *l, const char *after)
 	}
 	IH_BUG_ON(ih_iommu_invariant_violations(l->w), "invariant broken after %s", after);
 	IH_BUG_ON(ih_warn_count(l->w), "warning after %s", after);
+	IH_BUG_ON(ih_report_total(l->w), "checker report after %s", after);
+}
+
+/* The first checker report is the finding: name its detector and stop there. */
+static void report_abort(void *opaque, const struct ih_report *r)
+{
+	fprintf(stderr, "fuzz_lifecycle: %s report (%s): %s\n",
+		r->kind <= IH_REPORT_DMA_LEAK_AT_DOMAIN_FREE ? "dma-debug" : "checker",
+		ih_report_kind_name(r->kind), r->msg);
+	abort();
+}
+
+static void bind_nic(struct lc *l, int i)
+{
+	if (!l->dev[i] || ih_device_driver(l->dev[i]))
+		return;
+	if (ih_device_set_driver_override(l->dev[i], "ih-nic"))
+		return;
+	ih_device_bind(l->dev[i], is_pci(i) ? &l->nic.pci : &l->nic.plat);
+}
+
+static void receive(struct lc *l, struct ih_device *dev, unsigned int n)
+{
+	if (dev)
+		ih_nic_receive(dev, n);
 }
 
 static void setup(struct lc *l, u8 flags)
@@ -182,11 +222,16 @@ static void setup(struct lc *l, u8 flags)
 
 	ih_world_config_init(&cfg);
 	cfg.log = "none";
+	cfg.ncpus = 2; /* the NIC's NAPI on CPU 0, the stack returns pages from CPU 1 */
 	IH_BUG_ON(ih_world_create(&cfg, &l->w), "world");
+	ih_report_set_sink(l->w, report_abort, NULL);
 	l->t.pci_groups = true;
 	for (int i = 0; i < NDEV; i++)
 		l->e[i] = (struct tfw_entry){ dev_names[i], tiommu_fwnode(&l->t), 0x10 + (u32)i };
-	l->fw = (struct tfw){ .entries = l->e, .count = NDEV };
+	for (int i = 0; i < NVF; i++)
+		l->e[NDEV + i] = (struct tfw_entry){ vf_names[i], tiommu_fwnode(&l->t),
+						     0x20 + (u32)i };
+	l->fw = (struct tfw){ .entries = l->e, .count = NDEV + NVF };
 	tfw_install(l->w, &l->fw);
 	ih_iommu_set_probe_flow(l->w, flags & 1 ? IH_PROBE_FLOW_PROBE_PATH : IH_PROBE_FLOW_BIND);
 	ih_iommu_set_default_domain_type(l->w, flags & 4 ? IH_DOMAIN_IDENTITY :
@@ -210,6 +255,14 @@ static void setup(struct lc *l, u8 flags)
 			IH_BUG_ON(ih_driver_register(l->w, d), "driver");
 		}
 	}
+	{
+		struct ih_netstack_config nsc = { .hold_ns = IH_NIC_DEFRAG_NS, .cpu = 1 };
+		struct ih_nic_config nc = { .rx_ring_size = 8, .pool_size = 16, .max_vfs = NVF };
+
+		IH_BUG_ON(ih_netstack_create(l->w, &nsc, &l->ns), "netstack");
+		nc.stack = l->ns;
+		IH_BUG_ON(ih_nic_driver_register(l->w, &l->nic, &nc), "nic driver");
+	}
 }
 
 static void teardown(struct lc *l)
@@ -218,6 +271,11 @@ static void teardown(struct lc *l)
 
 	ih_fault_clear(l->w);
 	quiesce(l);
+	/* Pages still in the stack come back late, then the pools' retry frees them. */
+	ih_netstack_destroy(l->ns);
+	ih_clock_advance(l->w, 2000000000ULL);
+	IH_BUG_ON(ih_nic_pools_live(&l->nic), "a page_pool was never freed");
+	ih_nic_driver_unregister(l->w, &l->nic);
 	for (int i = NDEV - 1; i >= 0; i--)
 		del_dev(l, i);
 	for (int b = 0; b < 2; b++)
@@ -242,8 +300,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	setup(l, fz_u8(&in));
 	while (!fz_empty(&in) && events++ < 256) {
-		u8 op = fz_u8(&in) % 10, arg = fz_u8(&in);
+		u8 op = fz_u8(&in) % 17, arg = fz_u8(&in);
 		int i = (arg & 0x0f) % NDEV;
+		unsigned int n = (arg >> 4) + 1u;
 
 		switch (op) {
 		case 0: add_dev(l, i); break;
@@ -271,6 +330,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 9: ih_fault_fail_nth(l->w, (arg % 16) + 1); break;
+		case 10: bind_nic(l, i); break;
+		case 11: receive(l, l->dev[i], n); break;
+		case 12: ih_netstack_release(l->ns, n); break;
+		case 13: ih_netstack_free(l->ns, n); break;
+		case 14:
+			if (l->dev[i])
+				ih_nic_sriov_configure(l->dev[i], (arg >> 4) % 3);
+			break;
+		case 15: ih_clock_advance(l->w, n * 4000000000ULL); break;
+		case 16: receive(l, l->dev[i] ? ih_nic_vf(l->dev[i], (arg >> 4) & 1) : NULL, n); break;
 		}
 		check(l, "an event");
 	}

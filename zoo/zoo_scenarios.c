@@ -31,6 +31,8 @@ static const struct {
 	{ "sibling-explore", run_sibling_explore },
 	{ "rk-probe-order", scenario_rk_probe_order },
 	{ "smmuv3-xlate-error", scenario_smmuv3_xlate_error },
+	{ "page-pool-vf-delete", scenario_page_pool_vf_delete },
+	{ "page-pool-rk-unbind", scenario_page_pool_rk_unbind },
 };
 
 int main(int argc, char **argv)

@@ -471,3 +471,17 @@ int ih_rk_iommu_get_stats(struct ih_device *iommu_dev, struct ih_rk_iommu_stats 
 	st->last_fault_write = READ_ONCE(rk->st.last_fault_write);
 	return 0;
 }
+
+int ih_rk_iommu_set_test_forget_zap(struct ih_device *iommu_dev, bool on)
+{
+	struct ih_driver *drv = iommu_dev ? ih_device_driver(iommu_dev) : NULL;
+	struct rk_iommu *rk;
+
+	if (!drv || drv->probe != rk_iommu_probe || !ih_rk_iommu_pdev_of(iommu_dev))
+		return -ENODEV;
+	rk = ih_dev_get_drvdata(iommu_dev);
+	if (!rk)
+		return -ENODEV;
+	__atomic_store_n(&rk->test_forget_zap, on, __ATOMIC_RELAXED);
+	return 0;
+}

@@ -242,4 +242,22 @@ struct ih_rk_iommu_stats {
  */
 int ih_rk_iommu_get_stats(struct ih_device *iommu_dev, struct ih_rk_iommu_stats *st);
 
+/**
+ * ih_rk_iommu_set_test_forget_zap() - TEST ONLY: a deliberately buggy unmap path. While
+ * on, iotlb_sync (and the gather's early sync of a disjoint range) issues no
+ * ZAP_ONE_LINE, so an unmapped page keeps translating from the TLB; tests use it to show
+ * that the IOTLB-staleness checker fires. Map-time zaps, flush_walk (a table going) and
+ * whole-cache zaps (flush_iotlb_all, hence the flush queue) are unchanged.
+ * Context: any thread. Return: 0; -ENODEV as ih_rk_iommu_get_stats().
+ */
+int ih_rk_iommu_set_test_forget_zap(struct ih_device *iommu_dev, bool on);
+
+struct ih_io_pgtable_ops;
+
+/**
+ * ih_rk_iommu_domain_pgtable() - the io-pgtable behind a paging domain of this driver, for
+ * checks that walk it (ih_pgtable_check()); NULL for any other domain.
+ */
+struct ih_io_pgtable_ops *ih_rk_iommu_domain_pgtable(struct ih_iommu_domain *domain);
+
 #endif /* IH_HW_RK_IOMMU_DRV_H */

@@ -36,6 +36,16 @@ static void rk_domain_zap_range(struct rk_domain *d, u64 iova, size_t size)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The unmap path's zap; instances with the test-only forgetful knob skip it. */
+static void rk_domain_zap_unmapped(struct rk_domain *d, u64 iova, size_t size)
+{
+	pthread_mutex_lock(&d->lock);
+	for (struct rk_iommu *rk = d->iommus; rk; rk = rk->domain_next)
+		if (!__atomic_load_n(&rk->test_forget_zap, __ATOMIC_RELAXED))
+			rk_iommu_zap_lines(rk, iova, size);
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void rk_domain_zap_all(struct rk_domain *d)
 {
 	pthread_mutex_lock(&d->lock);
@@ -59,7 +69,7 @@ static void rk_gather_sync(struct rk_domain *d, struct ih_iommu_iotlb_gather *ga
 {
 	if (gather->start > gather->end)
 		return; /* empty */
-	rk_domain_zap_range(d, gather->start, gather->end - gather->start + 1);
+	rk_domain_zap_unmapped(d, gather->start, gather->end - gather->start + 1);
 }
 
 static void rk_tlb_add_page(struct ih_iommu_iotlb_gather *gather, u64 iova, size_t granule,
@@ -228,6 +238,13 @@ static void rk_domain_free(struct ih_iommu_domain *domain)
 	ih_io_pgtable_free(d->pgt);
 	pthread_mutex_destroy(&d->lock);
 	ih_free(d->w, d);
+}
+
+static const struct ih_iommu_domain_ops rk_paging_ops;
+
+struct ih_io_pgtable_ops *ih_rk_iommu_domain_pgtable(struct ih_iommu_domain *domain)
+{
+	return domain && domain->ops == &rk_paging_ops ? to_rk_domain(domain)->pgt : NULL;
 }
 
 static const struct ih_iommu_domain_ops rk_paging_ops = {

@@ -34,6 +34,7 @@ struct rk_domain;
  * @domain: the domain attached now, or NULL (paging off).
  * @domain_next: link in @domain's list of instances (also under the domain's lock).
  * @st: counters (atomic) and the last fault.
+ * @test_forget_zap: TEST ONLY (atomic), see ih_rk_iommu_set_test_forget_zap().
  */
 struct rk_iommu {
 	struct ih_iommu_device iommu;
@@ -48,6 +49,7 @@ struct rk_iommu {
 	struct rk_domain *domain;
 	struct rk_iommu *domain_next;
 	struct ih_rk_iommu_stats st;
+	bool test_forget_zap;
 };
 
 /**

@@ -358,6 +358,11 @@ static int smmu_domain_alloc(struct ih_device *dev, enum ih_domain_type type,
 	return 0;
 }
 
+struct ih_io_pgtable_ops *ih_smmuv3_domain_pgtable(struct ih_iommu_domain *domain)
+{
+	return domain && domain->ops == &smmu_paging_ops ? to_smmu_domain(domain)->pgt : NULL;
+}
+
 /* ---- Device ops ---- */
 
 static int smmu_of_xlate(struct ih_device *dev, const struct ih_fw_iommu_args *args)

@@ -251,4 +251,12 @@ int ih_smmuv3_cmdq_issue(struct ih_smmuv3 *smmu, const u64 (*cmds)[2], unsigned 
  */
 int ih_smmuv3_read_ste(struct ih_smmuv3 *smmu, u32 sid, u64 ste[4]);
 
+struct ih_io_pgtable_ops;
+
+/**
+ * ih_smmuv3_domain_pgtable() - the io-pgtable behind a stage-1 paging domain of this
+ * driver, for checks that walk it (ih_pgtable_check()); NULL for any other domain.
+ */
+struct ih_io_pgtable_ops *ih_smmuv3_domain_pgtable(struct ih_iommu_domain *domain);
+
 #endif /* IH_HW_SMMUV3_DRV_H */

@@ -5,9 +5,12 @@
 
 #include <ih/alloc.h>
 #include <ih/base.h>
+#include <ih/check.h>
+#include <ih/clock.h>
 #include <ih/coop.h>
 #include <ih/diag.h>
 #include <ih/iommu_group.h>
+#include <ih/nic.h>
 #include <ih/world.h>
 #include "lib/rk_board.h"
 #include "smmuv3/smmuv3_drv.h"
@@ -265,4 +268,168 @@ int scenario_smmuv3_xlate_error(struct ih_world *w)
 	ih_smmuv3_remove(smmu);
 	ih_smmuv3_hw_destroy(hw);
 	return finish(w, "smmuv3-xlate-error", ret);
+}
+
+/* ---- seed 004: page_pool pages returned after unbind or VF deletion ---- */
+
+struct first_report {
+	unsigned long n;
+	struct ih_report r;
+};
+
+static void keep_first(void *opaque, const struct ih_report *r)
+{
+	struct first_report *f = opaque;
+
+	if (!f->n++)
+		f->r = *r;
+}
+
+/* Name the detector from the first report, as the zoo runner reads it. */
+static int pp_verdict(struct ih_world *w, const char *what, struct first_report *f)
+{
+	if (!f->n)
+		return 0;
+	printf("%s: %s reported %lu time(s); first: %s (%s)\n", what,
+	       f->r.kind == IH_REPORT_IOVA_LEAK ? "IOVA leak check" : "dma-debug", f->n,
+	       f->r.msg, ih_report_kind_name(f->r.kind));
+	return 1;
+}
+
+/*
+ * Receive @n packets on @dev into the stack, give all but @k back at once (recycled),
+ * so that @k pages stay out with the holder's 30 s defragmentation delay.
+ */
+static int pp_receive_keep(struct ih_netstack *ns, struct ih_device *dev, int n, unsigned int k)
+{
+	if (ih_nic_receive(dev, (unsigned int)n) != n)
+		return 1;
+	ih_netstack_release(ns, (unsigned int)n - k);
+	return ih_netstack_held(ns) == k ? 0 : 1;
+}
+
+int scenario_page_pool_vf_delete(struct ih_world *w)
+{
+	static const char fwnode = 0; /* its address names the SMMU in firmware */
+	struct tfw_entry e[3] = { { "0000:00:01.0", &fwnode, 0x8 },
+				  { "0000:00:01.1", &fwnode, 0x9 },
+				  { "0000:00:01.2", &fwnode, 0xa } };
+	struct tfw fw = { .entries = e, .count = 3 };
+	struct ih_pci_desc hd = { .type = IH_PCI_HOST_BRIDGE, .subordinate = 0xff };
+	struct ih_pci_desc pd = { .type = IH_PCI_ENDPOINT, .devfn = IH_PCI_DEVFN(1, 0),
+				  .vendor = IH_NIC_PCI_VENDOR, .device = IH_NIC_PCI_DEVICE_PF,
+				  .class = 0x020000 };
+	struct ih_netstack_config nsc = { .hold_ns = IH_NIC_DEFRAG_NS, .cpu = 1 };
+	struct ih_nic_config nc = { .rx_ring_size = 32, .max_vfs = 2 };
+	struct ih_smmuv3_hw_config hwcfg;
+	struct ih_smmuv3_drv_config dcfg;
+	struct first_report first = { 0 };
+	struct ih_pci_dev *host = NULL, *pf = NULL;
+	struct ih_nic_driver nd;
+	struct ih_netstack *ns = NULL;
+	struct ih_smmuv3_hw *hw;
+	struct ih_smmuv3 *smmu;
+	struct ih_device *vf;
+	int ret = 1;
+
+	ih_report_set_sink(w, keep_first, &first);
+	ih_smmuv3_hw_config_init(&hwcfg);
+	ih_smmuv3_drv_config_init(&dcfg);
+	dcfg.mmio_base = 0x2b400000;
+	if (ih_smmuv3_hw_create(w, dcfg.mmio_base, &hwcfg, &hw))
+		return 1;
+	dcfg.hw = hw;
+	tfw_install(w, &fw);
+	ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_PROBE_PATH);
+	ih_iommu_set_default_domain_type(w, IH_DOMAIN_DMA_FQ);
+	if (ih_smmuv3_probe(w, &dcfg, NULL, &fwnode, &smmu)) {
+		ih_smmuv3_hw_destroy(hw);
+		return 1;
+	}
+	if (ih_netstack_create(w, &nsc, &ns))
+		goto out_smmu;
+	nc.stack = ns;
+	nc.napi_cpu = 0;
+	if (ih_bus_register(w, &ih_pci_bus_type) || ih_nic_driver_register(w, &nd, &nc))
+		goto out_stack;
+	if (ih_pci_dev_alloc(w, NULL, &hd, &host) || ih_device_add(&host->dev) ||
+	    ih_pci_dev_alloc(w, &host->dev, &pd, &pf) || ih_device_add(&pf->dev))
+		goto out_devs;
+	/* echo 2 > sriov_numvfs; VF 0 receives; 4 of its pages stay in the stack. */
+	if (ih_nic_sriov_configure(&pf->dev, 2) != 2 || !(vf = ih_nic_vf(&pf->dev, 0)) ||
+	    !ih_nic_bound(vf) || pp_receive_keep(ns, vf, 16, 4)) {
+		fprintf(stderr, "page-pool-vf-delete: set-up failed\n");
+		goto out_devs;
+	}
+	/* echo 0 > sriov_numvfs: the VFs go away with their pages still out. */
+	if (ih_nic_sriov_configure(&pf->dev, 0) != 0)
+		goto out_devs;
+	/* The defragmentation timeout gives the pages back; the retry worker runs after. */
+	ih_clock_advance(w, IH_NIC_DEFRAG_NS + 1000000000ULL);
+	ih_clock_advance(w, 1000000000ULL);
+	ret = ih_nic_pools_live(&nd) != 1; /* the PF's */
+	if (ret)
+		fprintf(stderr, "page-pool-vf-delete: a VF's pool was never freed\n");
+out_devs:
+	if (pf)
+		ih_device_unregister(&pf->dev);
+	if (host)
+		ih_device_unregister(&host->dev);
+	ih_nic_driver_unregister(w, &nd);
+out_stack:
+	ih_netstack_destroy(ns);
+	ih_clock_advance(w, 2000000000ULL);
+	if (!ret && ih_nic_pools_live(&nd))
+		ret = 1;
+out_smmu:
+	ih_smmuv3_remove(smmu);
+	ih_smmuv3_hw_destroy(hw);
+	ih_report_set_sink(w, NULL, NULL);
+	ret |= pp_verdict(w, "page-pool-vf-delete", &first);
+	return finish(w, "page-pool-vf-delete", ret);
+}
+
+int scenario_page_pool_rk_unbind(struct ih_world *w)
+{
+	struct ih_netstack_config nsc = { .hold_ns = IH_NIC_DEFRAG_NS, .cpu = 1 };
+	struct ih_nic_config nc = { .rx_ring_size = 32 };
+	struct first_report first = { 0 };
+	struct ih_netstack *ns = NULL;
+	struct ih_nic_driver nd;
+	struct ih_device *client;
+	struct rkb b = { 0 };
+	int ret = 1;
+
+	ih_report_set_sink(w, keep_first, &first);
+	ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_PROBE_PATH);
+	if (rkb_init(&b, w, IH_RK_IOMMU_HW_V1, 1, NULL) || rkb_register_iommu_driver(&b) ||
+	    rkb_add_iommu(&b) || ih_netstack_create(w, &nsc, &ns))
+		goto out;
+	ih_iommu_set_default_domain_type(w, IH_DOMAIN_DMA);
+	nc.stack = ns;
+	if (ih_nic_driver_register(w, &nd, &nc))
+		goto out;
+	/* A platform device in firmware behind the RK IOMMU, bound to the NIC driver. */
+	client = rkb_add_client(&b);
+	if (!client || ih_device_set_driver_override(client, "ih-nic") ||
+	    ih_device_attach(client) != 1 || !ih_nic_bound(client) ||
+	    pp_receive_keep(ns, client, 16, 4)) {
+		fprintf(stderr, "page-pool-rk-unbind: set-up failed\n");
+		goto out_nic;
+	}
+	ih_device_unbind(client);
+	ih_clock_advance(w, IH_NIC_DEFRAG_NS + 1000000000ULL);
+	ih_clock_advance(w, 1000000000ULL);
+	ret = ih_nic_pools_live(&nd) != 0;
+	if (ret)
+		fprintf(stderr, "page-pool-rk-unbind: the pool was never freed\n");
+out_nic:
+	ih_nic_driver_unregister(w, &nd);
+out:
+	rkb_fini(&b);
+	ih_netstack_destroy(ns);
+	ih_clock_advance(w, 2000000000ULL);
+	ih_report_set_sink(w, NULL, NULL);
+	ret |= pp_verdict(w, "page-pool-rk-unbind", &first);
+	return finish(w, "page-pool-rk-unbind", ret);
 }

@@ -41,4 +41,17 @@ int scenario_rk_probe_order(struct ih_world *w);
  */
 int scenario_smmuv3_xlate_error(struct ih_world *w);
 
+/*
+ * Seed 004: a NIC's page_pool with pages out in the network stack (30 s defragmentation
+ * hold) when the device goes away; the pages come back after that.
+ *   vf_delete: a VF behind SMMUv3 (lazy DMA domains) deleted by writing 0 to the PF's
+ *              sriov_numvfs, the path of the reported hns3 crash;
+ *   rk_unbind: a platform device behind the Rockchip IOMMU unbound from its driver.
+ * The checkers are the detectors (dma-debug: a mapping that outlived the driver or the
+ * domain, a DMA-API call on a device with no driver; the IOVA leak check at domain
+ * teardown): any report fails the scenario, with the first one printed.
+ */
+int scenario_page_pool_vf_delete(struct ih_world *w);
+int scenario_page_pool_rk_unbind(struct ih_world *w);
+
 #endif /* IH_TESTS_SCENARIOS_H */
