@@ -298,7 +298,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--no-scale")) {
 			do_scale = false;
 		} else {
-			fprintf(stderr, "usage: %s [--smoke | --quick] [--reps R] [--no-scale]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--smoke | --quick] [--reps R] [--no-scale]\n",
+				argv[0]);
 			return 2;
 		}
 	}
