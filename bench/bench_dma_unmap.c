@@ -6,9 +6,9 @@
  * smmuv3: each strict unmap is a TLBI + CMD_SYNC the SMMU consumes on the doorbell), run
  * interleaved (strict, lazy, strict, lazy, ...) in one process, with the checkers off. Each round
  * maps a batch of 4K pages, then times unmapping them all; the lazy side includes its share of
- * flush-queue flushes (a full ring forces one). CLI: bench_dma_unmap [--smoke] [--reps R] [--batch
- * B] [--backend test-iommu|smmuv3] Output: one JSON line: median, min and max ns per unmapped page
- * for each mode.
+ * flush-queue flushes (a full ring forces one).
+ * CLI: bench_dma_unmap [--smoke | --quick] [--reps R] [--batch B] [--backend test-iommu|smmuv3]
+ * Output: one JSON line: median, min and max ns per unmapped page for each mode.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@
 #include <ih/world.h>
 
 /* The test IOMMU driver (a real driver against the core's ops, LPAE tables, a modelled TLB). */
-#include "../tests/lib/test_iommu.c"
+#include "lib/test_iommu.h"
 #include "smmuv3/smmuv3_drv.h"
 #include "smmuv3/smmuv3_hw.h"
 
@@ -135,6 +135,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--smoke")) {
 			reps = 3;
 			batch = 256;
+		} else if (!strcmp(argv[i], "--quick")) {
+			reps = 7;
+			batch = 1024;
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
 			reps = (unsigned int)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
@@ -143,7 +146,7 @@ int main(int argc, char **argv)
 			backend = argv[++i];
 		} else {
 			fprintf(stderr,
-				"usage: %s [--smoke] [--reps R] [--batch B] "
+				"usage: %s [--smoke | --quick] [--reps R] [--batch B] "
 				"[--backend test-iommu|smmuv3]\n",
 				argv[0]);
 			return 2;

@@ -16,7 +16,7 @@
  *             tracking memory per page. Pages come from a provider of addresses outside
  *             simulated memory (nothing touches their contents), so the scale costs no
  *             host memory beyond metadata, IOVAs and page tables.
- * CLI: bench_page_pool [--smoke] [--reps R] [--no-scale]
+ * CLI: bench_page_pool [--smoke | --quick] [--reps R] [--no-scale]
  * Output: one JSON line; per measurement median, min and max ns per page.
  */
 #include <stdio.h>
@@ -33,7 +33,7 @@
 #include "page_pool/pp_index.h"
 
 /* The test IOMMU driver (a real driver against the core's ops, LPAE tables, a modelled TLB). */
-#include "../tests/lib/test_iommu.c"
+#include "lib/test_iommu.h"
 
 static u64 now_ns(void)
 {
@@ -286,12 +286,20 @@ int main(int argc, char **argv)
 			big = 2048;
 			npools = 4;
 			per = 512;
+		} else if (!strcmp(argv[i], "--quick")) {
+			/* scripts/ih demo: a few seconds, the full shape at a smaller scale. */
+			reps = 5;
+			n = 4096;
+			big = 16384;
+			npools = 32;
+			per = 2048;
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
 			reps = (unsigned int)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--no-scale")) {
 			do_scale = false;
 		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--reps R] [--no-scale]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--smoke | --quick] [--reps R] [--no-scale]\n",
+				argv[0]);
 			return 2;
 		}
 	}

@@ -3,7 +3,7 @@
  * Benchmark: cost of one TLBI_NH_VA + CMD_SYNC round trip on the emulated SMMUv3, in a
  * sequential world (consumed on the doorbell) and a concurrent one (hardware thread,
  * driver polls CMDQ_CONS), run interleaved (seq, conc, seq, conc, ...) in one process.
- * CLI: bench_smmuv3_tlbi_sync [--smoke] [--rounds N] [--reps R]
+ * CLI: bench_smmuv3_tlbi_sync [--smoke | --quick] [--rounds N] [--reps R]
  * Output: one JSON line with the median and spread of ns per round trip for each mode.
  */
 #include <sched.h>
@@ -95,6 +95,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--smoke")) {
 			rounds = 200;
 			reps = 1;
+		} else if (!strcmp(argv[i], "--quick")) {
+			rounds = 2000;
+			reps = 5;
 		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
 			rounds = (unsigned int)strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {

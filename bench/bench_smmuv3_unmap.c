@@ -5,7 +5,7 @@
  * is freed). Two worlds side by side: sequential (the SMMU consumes on the CMDQ_PROD
  * write) and concurrent (hardware thread, driver polls CMDQ_CONS), measured interleaved
  * (seq, conc, seq, conc, ...) in one process on this noisy shared machine.
- * CLI: bench_smmuv3_unmap [--smoke] [--rounds N] [--reps R] [--msi]
+ * CLI: bench_smmuv3_unmap [--smoke | --quick] [--rounds N] [--reps R] [--msi]
  * Output: one JSON line: median/min/max ns per map+unmap for each mode, the per-rep
  * concurrent/sequential ratio (median/min/max), and the TLBIs and syncs per op.
  */
@@ -138,6 +138,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--smoke")) {
 			rounds = 200;
 			reps = 1;
+		} else if (!strcmp(argv[i], "--quick")) {
+			rounds = 2000;
+			reps = 5;
 		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
 			rounds = (unsigned int)strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
@@ -145,7 +148,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--msi")) {
 			msi = true;
 		} else {
-			fprintf(stderr, "usage: %s [--smoke] [--rounds N] [--reps R] [--msi]\n",
+			fprintf(stderr,
+				"usage: %s [--smoke | --quick] [--rounds N] [--reps R] [--msi]\n",
 				argv[0]);
 			return 2;
 		}

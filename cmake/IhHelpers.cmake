@@ -98,10 +98,19 @@ endfunction()
 # bench-smoke) so it cannot rot; real measurements run outside ctest.
 function(ih_add_bench src)
 	get_filename_component(name ${src} NAME_WE)
-	add_executable(${name} ${src})
-	target_include_directories(${name} PRIVATE ${IH_SRC}/bench ${IH_SRC}/core ${IH_SRC}/hw)
+	# The test IOMMU and the Rockchip board fixture (no Criterion inside) bring rigs up.
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c
+		${IH_SRC}/tests/lib/rk_board.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/bench ${IH_SRC}/tests ${IH_SRC}/core
+		${IH_SRC}/hw)
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
-	if(BUILD_TESTING AND NOT IH_FUZZ)
+	if(BUILD_TESTING AND NOT IH_FUZZ AND EXISTS ${IH_SRC}/bench/${name}_check.py)
+		# A checker script runs the smoke and validates what it wrote.
+		add_test(NAME ${name}_smoke COMMAND python3 ${IH_SRC}/bench/${name}_check.py
+			$<TARGET_FILE:${name}> ${CMAKE_CURRENT_BINARY_DIR}/smoke-${name})
+		set_tests_properties(${name}_smoke PROPERTIES LABELS bench-smoke TIMEOUT 300
+			ENVIRONMENT "${IH_SAN_ENV}")
+	elseif(BUILD_TESTING AND NOT IH_FUZZ)
 		add_test(NAME ${name}_smoke COMMAND ${name} --smoke)
 		set_tests_properties(${name}_smoke PROPERTIES LABELS bench-smoke TIMEOUT 300
 			ENVIRONMENT "${IH_SAN_ENV}")

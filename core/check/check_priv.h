@@ -8,6 +8,7 @@
 #include <ih/base.h>
 #include <ih/check.h>
 #include <ih/iommu.h>
+#include "platform/world_priv.h"
 
 /*
  * Lock order: dma-debug bucket lock, recent lock, domains lock and a check domain's lock
@@ -47,8 +48,15 @@ void ih_world_state_unlock(struct ih_world *w);
 /* The world's checker state, created on first use; NULL when memory runs out. */
 struct ih_check_state *ih_check_state(struct ih_world *w);
 
-/* Whether checker @flag (IH_CHECK_*) runs in @w now. */
-bool ih_check_on(struct ih_world *w, unsigned int flag);
+/*
+ * Whether checker @flag (IH_CHECK_*) runs in @w now. Inline: the DMA hot paths ask before
+ * every hook, and with the checkers off (benchmarks) that question must cost one load,
+ * not a call.
+ */
+static inline bool ih_check_on(struct ih_world *w, unsigned int flag)
+{
+	return !(__atomic_load_n(&w->report.disabled, __ATOMIC_RELAXED) & flag);
+}
 
 /* ---- dma-debug (dma_debug.c) ---- */
 

@@ -122,11 +122,6 @@ unsigned int ih_check_enabled(struct ih_world *w)
 	return IH_CHECK_ALL & ~__atomic_load_n(&w->report.disabled, __ATOMIC_RELAXED);
 }
 
-bool ih_check_on(struct ih_world *w, unsigned int flag)
-{
-	return !(__atomic_load_n(&w->report.disabled, __ATOMIC_RELAXED) & flag);
-}
-
 /* ---- Per-world state ---- */
 
 static int check_notify(struct ih_bus_notifier *nb, enum ih_bus_event event, struct ih_device *dev)

@@ -292,20 +292,22 @@ static void dma_unmap_iommu(struct ih_iommu_domain *domain, u64 dma, size_t size
 static int map_checked(struct ih_device *dev, ih_pa_t pa, size_t size, enum ih_dma_dir dir,
 		       unsigned long attrs, u64 *dma, enum ih_dbg_type type, const char *call)
 {
-	struct ih_dma_debug_entry *e;
+	struct ih_dma_debug_entry *e = NULL;
 	struct ih_iommu_domain *domain;
+	bool dbg;
 	int ret;
 
 	if (!dev || !dma || !size || !dir_valid(dir) || (attrs & ~IH_DMA_ATTRS_ALL) ||
 	    pa + size - 1 < pa)
 		return -EINVAL;
-	ret = ih_dma_debug_check_dev(dev, call, true);
+	dbg = ih_check_on(dev->world, IH_CHECK_DMA_DEBUG);
+	ret = dbg ? ih_dma_debug_check_dev(dev, call, true) : 0;
 	if (ret)
 		return ret;
 	ret = dma_resolve(dev, &domain);
 	if (ret)
 		return ret;
-	ret = ih_dma_debug_prepare(dev->world, &e);
+	ret = dbg ? ih_dma_debug_prepare(dev->world, &e) : 0;
 	if (ret)
 		return ret;
 	if (!domain) {
@@ -317,7 +319,8 @@ static int map_checked(struct ih_device *dev, ih_pa_t pa, size_t size, enum ih_d
 			return ret;
 		}
 	}
-	ih_dma_debug_commit(e, dev, domain, *dma, size, dir, type, 1);
+	if (e)
+		ih_dma_debug_commit(e, dev, domain, *dma, size, dir, type, 1);
 	return 0;
 }
 
@@ -329,10 +332,13 @@ static int unmap_checked(struct ih_device *dev, u64 dma, size_t size, enum ih_dm
 
 	if (!dev || !size || !dir_valid(dir) || dma + size - 1 < dma)
 		return -EINVAL;
-	ih_dma_debug_check_dev(dev, call, false);
-	ret = ih_dma_debug_unmap(dev, dma, size, dir, type, 1, call);
-	if (ret)
-		return ret;
+	/* One load decides whether dma-debug runs: off (benchmarks), no hook is called. */
+	if (ih_check_on(dev->world, IH_CHECK_DMA_DEBUG)) {
+		ih_dma_debug_check_dev(dev, call, false);
+		ret = ih_dma_debug_unmap(dev, dma, size, dir, type, 1, call);
+		if (ret)
+			return ret;
+	}
 	ret = dma_resolve(dev, &domain);
 	if (ret)
 		return ret;

@@ -21,12 +21,14 @@ struct fq_entry {
 
 /*
  * A ring of power-of-two size; full when tail + 1 == head (one slot stays free).
- * The lock protects head, tail and the entries.
+ * The lock protects head, tail and the entries. Padded to two cache lines so that the
+ * per-CPU rings, side by side in one array, never share a line whatever its alignment.
  */
 struct fq_ring {
 	pthread_mutex_t lock;
 	unsigned int head, tail, mask;
 	struct fq_entry *entries;
+	char pad[128 - sizeof(pthread_mutex_t) - 3 * sizeof(int) - sizeof(void *)];
 };
 
 struct ih_dma_fq {

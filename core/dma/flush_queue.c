@@ -135,6 +135,7 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 {
 	/* Acquire: pairs with the release increment after flush_iotlb_all returned. */
 	u64 finished = __atomic_load_n(&cookie->flush_finish_cnt, __ATOMIC_ACQUIRE);
+	unsigned long n = 0;
 
 	if (own > finished)
 		finished = own;
@@ -144,9 +145,12 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 		if (e->counter >= finished)
 			break;
 		dma_iova_release(cookie, e->iova_pfn, e->pages, "fq_reclaim");
-		__atomic_fetch_add(&cookie->reclaimed, 1, __ATOMIC_RELAXED);
+		n++;
 		r->head = (r->head + 1) & r->mask;
 	}
+	/* One shared-counter update per call, not per entry: every CPU's queue writes it. */
+	if (n)
+		__atomic_fetch_add(&cookie->reclaimed, n, __ATOMIC_RELAXED);
 }
 
 /*

@@ -37,10 +37,17 @@ struct iova_magazine {
 	struct iova_magazine *next; /* depot link */
 };
 
+/*
+ * Padded to three cache lines: the CPUs' caches sit side by side in one array, and two
+ * CPUs writing one line (lock, magazine pointers, counters) would bounce it between them
+ * on every allocation, whatever the array's alignment.
+ */
 struct iova_cpu_rcache {
-	pthread_mutex_t lock; /* protects loaded and prev */
+	pthread_mutex_t lock; /* protects loaded, prev, hits and misses */
 	struct iova_magazine *loaded;
 	struct iova_magazine *prev;
+	unsigned long hits, misses; /* ih_iova_alloc_fast look-ups served / not served */
+	char pad[192 - sizeof(pthread_mutex_t) - 2 * sizeof(void *) - 2 * sizeof(long)];
 };
 
 struct iova_rcache {
@@ -63,7 +70,7 @@ struct ih_iova_domain {
 	struct ih_timer trim_timer;
 	bool trim_armed; /* atomic */
 	/* Counters, atomic. */
-	unsigned long tree_allocs, tree_frees, cache_hits, cache_misses, depot_trims;
+	unsigned long tree_allocs, tree_frees, depot_trims;
 };
 
 #define NODE(n) container_of((n), struct iova_node, avl)
@@ -489,6 +496,10 @@ static u64 rcache_get(struct ih_iova_domain *iovad, struct iova_rcache *rc, u64 
 	}
 	if (cpu->loaded->size)
 		pfn = mag_pop(cpu->loaded, limit_pfn, size);
+	if (pfn)
+		cpu->hits++;
+	else
+		cpu->misses++;
 	pthread_mutex_unlock(&cpu->lock);
 	ih_free(iovad->w, empty);
 	return pfn;
@@ -532,11 +543,9 @@ int ih_iova_alloc_fast(struct ih_iova_domain *iovad, u64 size, u64 limit_pfn, bo
 		u64 got = rcache_get(iovad, &iovad->rcaches[order], limit_pfn, size);
 
 		if (got) {
-			__atomic_fetch_add(&iovad->cache_hits, 1, __ATOMIC_RELAXED);
 			*pfn = got;
 			return 0;
 		}
-		__atomic_fetch_add(&iovad->cache_misses, 1, __ATOMIC_RELAXED);
 	}
 	ret = ih_iova_alloc(iovad, size, limit_pfn, true, pfn);
 	if (ret == -ENOMEM && flush_rcache) {
@@ -826,10 +835,10 @@ void ih_iova_get_stats(struct ih_iova_domain *iovad, struct ih_iova_stats *st)
 		for (unsigned int c = 0; c < iovad->ncpus; c++) {
 			pthread_mutex_lock(&rc->cpu[c].lock);
 			st->cached += rc->cpu[c].loaded->size + rc->cpu[c].prev->size;
+			st->cache_hits += rc->cpu[c].hits;
+			st->cache_misses += rc->cpu[c].misses;
 			pthread_mutex_unlock(&rc->cpu[c].lock);
 		}
 	}
-	st->cache_hits = __atomic_load_n(&iovad->cache_hits, __ATOMIC_RELAXED);
-	st->cache_misses = __atomic_load_n(&iovad->cache_misses, __ATOMIC_RELAXED);
 	st->depot_trims = __atomic_load_n(&iovad->depot_trims, __ATOMIC_RELAXED);
 }

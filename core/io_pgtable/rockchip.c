@@ -114,20 +114,30 @@ static ih_pa_t rk_table_alloc(struct rk *d, const char *site)
 	return pa;
 }
 
-static bool pt_empty(struct rk *d, ih_pa_t pt)
+/*
+ * Whether the PT holds no entry. Entries near the one just cleared (@iova's) are the
+ * likely live ones, so the scan starts there and walks outward both ways (every index
+ * once); a truly empty PT still costs one full scan.
+ */
+static bool pt_empty(struct rk *d, ih_pa_t pt, u64 iova)
 {
 	const u32 *t = rk_table(d, pt);
+	size_t hint = (iova / RK_PAGE) & (RK_ENTRIES - 1);
 
-	for (size_t i = 0; i < RK_ENTRIES; i++)
+	for (size_t k = 0; k < RK_ENTRIES; k++) {
+		size_t i =
+		    (k & 1 ? hint + (k + 1) / 2 : hint + RK_ENTRIES - k / 2) & (RK_ENTRIES - 1);
+
 		if (ent_load(&t[i]))
 			return false;
+	}
 	return true;
 }
 
 /* Unhook and free an empty PT, after flushing walk caches over the 4M it covered. */
 static void pt_prune(struct rk *d, u32 *dte, ih_pa_t pt, u64 iova)
 {
-	if (!pt_empty(d, pt))
+	if (!pt_empty(d, pt, iova))
 		return;
 	ent_store(dte, 0);
 	ih_iop_flush_walk(&d->iop, iova & ~(RK_DTE_SPAN - 1), RK_DTE_SPAN, RK_PAGE);

@@ -130,9 +130,13 @@ void smmu_unlock_deliver(struct ih_smmuv3_hw *hw)
 	pthread_mutex_unlock(&hw->lock);
 	if (!fn)
 		return;
-	for (unsigned int line = 0; line < 32; line++)
-		if (pending & (1u << line))
-			fn(opaque, (enum ih_smmuv3_irq)line);
+	/* Raised lines only, lowest first: no pass over 32 lines per register access. */
+	while (pending) {
+		unsigned int line = (unsigned int)__builtin_ctz(pending);
+
+		pending &= pending - 1;
+		fn(opaque, (enum ih_smmuv3_irq)line);
+	}
 }
 
 static void *smmu_hw_thread(void *arg)

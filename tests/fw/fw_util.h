@@ -54,6 +54,7 @@ static inline u8 *fwt_dtc(const char *name, size_t *len)
 	FILE *p;
 	u8 *buf;
 
+	*len = 0; /* defined on every path (gcc -O2 cannot see through popen failure) */
 	snprintf(cmd, sizeof(cmd), "dtc -q -f -I dts -O dtb %s/tests/fw/dts/%s.dts 2>/dev/null",
 		 IH_SOURCE_DIR, name);
 	p = popen(cmd, "r");
