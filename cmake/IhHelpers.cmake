@@ -57,8 +57,12 @@ endfunction()
 function(ih_add_fuzzer src)
 	get_filename_component(name ${src} NAME_WE)
 	string(REGEX REPLACE "^fuzz_" "" target ${name})
-	add_executable(${name} ${src})
-	target_include_directories(${name} PRIVATE ${IH_SRC}/fuzz ${IH_SRC}/core ${IH_SRC}/hw)
+	# The test IOMMU driver (no Criterion inside) serves targets that need an IOMMU
+	# instance without emulated hardware (fuzz_dtb_probe, fuzz_iort_probe).
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/fuzz ${IH_SRC}/tests ${IH_SRC}/core
+		${IH_SRC}/hw)
+	target_compile_definitions(${name} PRIVATE IH_SOURCE_DIR="${IH_SRC}")
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 	if(IH_FUZZ)
 		target_link_options(${name} PRIVATE -fsanitize=fuzzer)

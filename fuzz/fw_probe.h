@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared body of fuzz_dtb_probe and fuzz_iort_probe: bring a world up from firmware, check. */
+#ifndef IH_FUZZ_FW_PROBE_H
+#define IH_FUZZ_FW_PROBE_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ih/alloc.h>
+#include <ih/diag.h>
+#include <ih/fw_populate.h>
+#include <ih/iommu.h>
+#include <ih/iommu_group.h>
+#include <ih/world.h>
+
+#include "fuzz_common.h"
+#include "fw/pop_util.h"
+
+/*
+ * Input of both targets: a 4-byte control header, then the firmware blob.
+ *
+ *   byte 0  mode: bit 0 probe flow (0 bind-time, 1 probe-path);
+ *                 bits 1-2 order (0 IOMMU driver and devices first, 1 IOMMU devices added
+ *                 last, 2 IOMMU driver registered after the client drivers, 3 as 0);
+ *                 bit 3 identity default domains instead of DMA;
+ *                 bit 4 depopulate before unregistering the client drivers (else after).
+ *   byte 1  reserved (kept so the header stays 4 bytes when modes grow)
+ *   byte 2-3 fail: 0, or the fail-th model allocation after parsing fails (LE u16)
+ *
+ * Per input, in a fresh world: parse (ih_dt_parse / ih_iort_parse: a rejected blob ends
+ * the input); populate with the test IOMMU driver ("tiommu": one instance per IOMMU node,
+ * registered with the node's fwnode) and bind test client drivers to every client and PCI
+ * function; then check:
+ *   - every group: ih_iommu_group_check() == 0, and ih_iommu_invariant_violations() == 0;
+ *   - with no allocation failed, every device ends exactly as the firmware walk says: a
+ *     fwspec for the one IOMMU its references name with their cells as IDs, none for no
+ *     reference or for references to two IOMMUs, and a group whenever a fwspec exists;
+ *   - a 4K map on each bound client's default DMA domain translates, and unmaps whole.
+ * Then tear everything down; ih_world_destroy() must find no model memory left.
+ */
+
+struct fwp_expect {
+	const void *fwnode;
+	bool multi;
+	unsigned int nids;
+	u32 ids[1100];
+};
+
+static int fwp_collect(struct ih_device *dev, const struct ih_fw_iommu_args *args, void *arg)
+{
+	struct fwp_expect *e = arg;
+
+	if (e->fwnode && e->fwnode != args->fwnode)
+		e->multi = true;
+	e->fwnode = args->fwnode;
+	for (unsigned int i = 0; i < args->nargs && e->nids < ARRAY_SIZE(e->ids); i++)
+		e->ids[e->nids++] = args->args[i];
+	return 0;
+}
+
+/* The end state of @fd against the firmware walk (no allocation failed). */
+static void fwp_check_dev(struct pop_bringup *b, const struct ih_fw_dev *fd)
+{
+	struct fwp_expect e;
+	struct ih_device *dev = fd->dev;
+	struct ih_iommu_fwspec *fs = ih_dev_iommu_fwspec_get(dev);
+	int n;
+
+	memset(&e, 0, sizeof(e));
+	n = ih_fw_for_each_iommu_ref(b->p, dev, fwp_collect, &e);
+	/* The core caps a fwspec at 1024 IDs: more is refused as broken firmware. */
+	if (n <= 0 || e.multi || e.nids > 1024) {
+		IH_BUG_ON(fs, "%s: fwspec with %d refs (multi %d)", dev->name, n, e.multi);
+		IH_BUG_ON(dev->iommu_group, "%s: group without IOMMU", dev->name);
+		return;
+	}
+	IH_BUG_ON(!fs, "%s: %d refs but no fwspec", dev->name, n);
+	IH_BUG_ON(fs->iommu_fwnode != e.fwnode, "%s: fwspec for another IOMMU", dev->name);
+	IH_BUG_ON(fs->num_ids != e.nids, "%s: %u IDs, firmware says %u", dev->name, fs->num_ids,
+		  e.nids);
+	IH_BUG_ON(memcmp(fs->ids, e.ids, e.nids * sizeof(u32)), "%s: IDs differ", dev->name);
+	IH_BUG_ON(!dev->iommu_group, "%s: fwspec but no group", dev->name);
+}
+
+/* A page mapped in a bound client's default DMA domain translates and unmaps. */
+static void fwp_map_one(struct ih_world *w, struct ih_device *dev, bool faulted)
+{
+	struct ih_iommu_domain *dom = ih_iommu_get_dma_domain(dev);
+	const u64 iova = 0x100000;
+	const ih_pa_t pa = 0x80042000;
+	int ret;
+
+	if (!dom || !ih_device_driver(dev) ||
+	    (dom->type != IH_DOMAIN_DMA && dom->type != IH_DOMAIN_DMA_FQ))
+		return;
+	ret = ih_iommu_map(dom, iova, pa, SZ_4K, IH_PROT_READ | IH_PROT_WRITE);
+	IH_BUG_ON(ret && !(faulted && ret == -ENOMEM), "%s: map %d", dev->name, ret);
+	if (ret)
+		return;
+	IH_BUG_ON(ih_iommu_iova_to_phys(dom, iova + 0x123) != pa + 0x123, "%s", dev->name);
+	IH_BUG_ON(ih_iommu_unmap(dom, iova, SZ_4K) != SZ_4K, "%s: unmap", dev->name);
+	IH_BUG_ON(ih_iommu_iova_to_phys(dom, iova) != IH_PA_INVALID, "%s", dev->name);
+}
+
+static void fwp_run(struct ih_world *w, u8 mode, u16 fail, struct ih_dt_desc *d, struct ih_iort *t)
+{
+	enum pop_order order = (enum pop_order)((mode >> 1) & 3);
+	enum ih_probe_flow flow = mode & 1 ? IH_PROBE_FLOW_PROBE_PATH : IH_PROBE_FLOW_BIND;
+	struct pop_bringup b;
+	bool faulted;
+	int ret;
+
+	if (order >= POP_NORDERS)
+		order = POP_IOMMU_FIRST;
+	if (mode & BIT(3))
+		ih_iommu_set_default_domain_type(w, IH_DOMAIN_IDENTITY);
+	if (fail)
+		ih_fault_fail_nth(w, fail);
+	ret = pop_bring_up(&b, w, flow, order, d, t);
+	faulted = ih_fault_injected(w) != 0;
+	IH_BUG_ON(ret && !(faulted && ret == -ENOMEM), "bring-up: %d", ret);
+	if (b.p) {
+		for (unsigned int i = 0; i < b.p->ndevs; i++) {
+			const struct ih_fw_dev *fd = &b.p->devs[i];
+
+			if (!fd->dev)
+				continue;
+			if (fd->dev->iommu_group)
+				IH_BUG_ON(ih_iommu_group_check(fd->dev->iommu_group), "%s",
+					  fd->dev->name);
+			if (!ret && !faulted)
+				fwp_check_dev(&b, fd);
+			fwp_map_one(w, fd->dev, faulted || ret);
+		}
+	}
+	IH_BUG_ON(ih_iommu_invariant_violations(w), "group invariants broken");
+	ih_fault_clear(w);
+	if (mode & BIT(4)) {
+		pop_tear_down(&b);
+	} else {
+		/* Client drivers go first: devices are unbound before they are deleted. */
+		if (b.cdrv_on)
+			ih_driver_unregister(w, &b.cdrv.drv);
+		if (b.pdrv_on)
+			ih_driver_unregister(w, &b.pdrv);
+		b.cdrv_on = b.pdrv_on = false;
+		pop_tear_down(&b);
+	}
+}
+
+/* Header decode + world around one input; @parse turns the blob into a description. */
+static int fwp_one_input(const uint8_t *data, size_t size,
+			 int (*parse)(struct ih_world *w, const u8 *blob, size_t len,
+				      struct ih_dt_desc **d, struct ih_iort **t))
+{
+	struct fz_in in = fz_init(data, size);
+	struct ih_world_config cfg;
+	struct ih_dt_desc *d = NULL;
+	struct ih_iort *t = NULL;
+	struct ih_world *w;
+	u8 mode = fz_u8(&in);
+	u16 fail;
+
+	fz_u8(&in);
+	fail = fz_u16(&in);
+	ih_world_config_init(&cfg);
+	cfg.log = "none";
+	if (ih_world_create(&cfg, &w))
+		abort();
+	if (!parse(w, in.p, in.n, &d, &t))
+		fwp_run(w, mode, fail, d, t);
+	if (ih_world_destroy(w))
+		abort();
+	return 0;
+}
+
+#endif /* IH_FUZZ_FW_PROBE_H */
