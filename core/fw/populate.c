@@ -304,19 +304,18 @@ static int pop_plan_iort(struct ih_fw_population *p, struct pop_rids *rids)
 		err = pop_plan_pci(p, rids, nd, NULL, (int)i, (u16)nd->u.rc.segment);
 		if (err)
 			return err;
-		/* The host bridges' label, once per root complex. */
+		/* The host bridges' label ("IORT node N @0xOFF"), set on all of them below. */
 		for (unsigned int k = 0; k < p->ndevs; k++) {
 			struct ih_fw_dev *fd = &p->devs[k];
 
-			if (fd->kind == IH_FW_DEV_HOST_BRIDGE && fd->fwnode == nd && !fd->what) {
+			if (fd->kind == IH_FW_DEV_HOST_BRIDGE && fd->fwnode == nd)
 				snprintf(fd->label, sizeof(fd->label), "IORT node %u @0x%x", i,
 					 nd->offset);
-				fd->what = fd->label;
-			}
 		}
 	}
+	/* Only now that the array stops moving may @what point into it. */
 	for (unsigned int k = 0; k < p->ndevs; k++)
-		if (p->devs[k].kind == IH_FW_DEV_IOMMU)
+		if (p->devs[k].label[0])
 			p->devs[k].what = p->devs[k].label;
 	return 0;
 }
