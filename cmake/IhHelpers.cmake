@@ -57,11 +57,10 @@ endfunction()
 function(ih_add_fuzzer src)
 	get_filename_component(name ${src} NAME_WE)
 	string(REGEX REPLACE "^fuzz_" "" target ${name})
-	# The test IOMMU driver (no Criterion inside) serves targets that need an IOMMU
-	# instance without emulated hardware (fuzz_dtb_probe, fuzz_iort_probe).
 	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c)
 	target_include_directories(${name} PRIVATE ${IH_SRC}/fuzz ${IH_SRC}/tests ${IH_SRC}/core
 		${IH_SRC}/hw)
+	# fuzz/fw_probe.h reuses tests/fw helpers, which name the source tree.
 	target_compile_definitions(${name} PRIVATE IH_SOURCE_DIR="${IH_SRC}")
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 	if(IH_FUZZ)
@@ -93,4 +92,14 @@ function(ih_add_bench src)
 			ENVIRONMENT "${IH_SAN_ENV}")
 	endif()
 	install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/iommu-harness)
+endfunction()
+
+# zoo/zoo_<name>.c -> a known-bug scenario program run by `scripts/ih zoo` (not a ctest:
+# the zoo decides, per replay switch, whether a detector must fire or stay silent).
+function(ih_add_zoo src)
+	get_filename_component(name ${src} NAME_WE)
+	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c
+		${IH_SRC}/tests/lib/scenarios.c ${IH_SRC}/tests/lib/rk_board.c)
+	target_include_directories(${name} PRIVATE ${IH_SRC}/tests ${IH_SRC}/core ${IH_SRC}/hw)
+	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 endfunction()

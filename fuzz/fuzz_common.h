@@ -58,4 +58,7 @@ static inline u64 fz_u64(struct fz_in *f)
 	return lo | (u64)fz_u32(f) << 32;
 }
 
+/* The libFuzzer entry point every target defines (the replay main() calls it too). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 #endif /* IH_FUZZ_COMMON_H */

@@ -146,7 +146,7 @@ static u32 enc_desc(const struct fz *f, ih_pa_t pa, u32 flags)
 {
 	u32 d = (u32)(pa & 0xfffff000u) | flags;
 
-	if (f->v == IH_RK_IOMMU_V2)
+	if (f->v == IH_RK_IOMMU_HW_V2)
 		d |= (u32)((pa >> 32) & 0xf) << 8 | (u32)((pa >> 36) & 0xf) << 4;
 	return d;
 }
@@ -155,32 +155,25 @@ static ih_pa_t dec_desc(const struct fz *f, u32 d)
 {
 	ih_pa_t pa = d & 0xfffff000u;
 
-	if (f->v == IH_RK_IOMMU_V2)
+	if (f->v == IH_RK_IOMMU_HW_V2)
 		pa |= (ih_pa_t)((d >> 8) & 0xf) << 32 | (ih_pa_t)((d >> 4) & 0xf) << 36;
 	return pa;
 }
 
+/* DTE_ADDR uses the descriptor layout too (its bits 3:0 read as zero). */
 static u32 enc_dte_addr(const struct fz *f, ih_pa_t pa)
 {
-	u32 r = (u32)(pa & 0xfffff000u);
-
-	if (f->v == IH_RK_IOMMU_V2)
-		r |= (u32)((pa >> 32) & 0xff) << 4;
-	return r;
+	return enc_desc(f, pa, 0);
 }
 
 static ih_pa_t dec_dte_addr(const struct fz *f, u32 r)
 {
-	ih_pa_t pa = r & 0xfffff000u;
-
-	if (f->v == IH_RK_IOMMU_V2)
-		pa |= (ih_pa_t)((r >> 4) & 0xff) << 32;
-	return pa;
+	return dec_desc(f, r);
 }
 
 static u32 dte_mask(const struct fz *f)
 {
-	return f->v == IH_RK_IOMMU_V2 ? 0xfffffff0u : 0xfffff000u;
+	return f->v == IH_RK_IOMMU_HW_V2 ? 0xfffffff0u : 0xfffff000u;
 }
 
 /* Independent reference walk for the oracle: same documented rules, own code. */
@@ -519,7 +512,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!get8(&f, &c) || !get8(&f, &seed))
 		return 0;
-	f.v = (c & 1) ? IH_RK_IOMMU_V2 : IH_RK_IOMMU_V1;
+	f.v = (c & 1) ? IH_RK_IOMMU_HW_V2 : IH_RK_IOMMU_HW_V1;
 	f.nbanks = ((c >> 1) & 3) + 1;
 	f.tlb = tlb_sizes[(c >> 3) & 7];
 	line = ih_min(line_sizes[c >> 6], f.tlb);
@@ -528,7 +521,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ih_world_config_init(&wc);
 	/* v2 memory above 4 GiB with distinct nibbles in PA 39:32 to catch misplaced bits. */
-	wc.physmem_base = f.v == IH_RK_IOMMU_V2 ? 0xa540000000ULL : 0x80000000ULL;
+	wc.physmem_base = f.v == IH_RK_IOMMU_HW_V2 ? 0xa540000000ULL : 0x80000000ULL;
 	wc.physmem_size = SZ_64K;
 	CHECK(ih_world_create(&wc, &f.w) == 0, "world");
 

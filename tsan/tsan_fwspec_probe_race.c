@@ -18,6 +18,7 @@
 
 #include <ih/diag.h>
 #include <ih/regress.h>
+#include <ih/sched.h>
 #include <ih/world.h>
 #include "lib/test_iommu.h"
 
@@ -81,7 +82,12 @@ int main(int argc, char **argv)
 	cfg.ncpus = 2;
 	if (ih_world_create(&cfg, &s.w))
 		return 1;
-	ih_regress_set(s.w, IH_REGRESS_FWSPEC_PROBE_RACE, regress);
+	/* --regress forces the switch; otherwise IH_REGRESSIONS decides (the zoo uses that). */
+	if (regress)
+		ih_regress_set(s.w, IH_REGRESS_FWSPEC_PROBE_RACE, true);
+	regress = ih_regress_on(s.w, IH_REGRESS_FWSPEC_PROBE_RACE);
+	/* Yield at a fifth of the schedule points: widens the windows between the steps. */
+	ih_sched_set_random_yield(s.w, 200000);
 	printf("tsan_fwspec_probe_race: %d rounds, %s\n", ROUNDS, regress ? "regress" : "fixed");
 	for (int i = 0; i < ROUNDS; i++) {
 		snprintf(names[i], sizeof(names[i]), "dev%d", i);

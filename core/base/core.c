@@ -6,6 +6,7 @@
 #define IH_LOG_PREFIX "base: "
 #include <ih/alloc.h>
 #include <ih/base.h>
+#include <ih/coop.h>
 #include <ih/diag.h>
 #include <ih/sched.h>
 #include "base_priv.h"
@@ -32,7 +33,13 @@ unsigned int ih_base_thread_dev_locks(void)
 
 void ih_base_dev_lock(struct ih_device *dev)
 {
-	pthread_mutex_lock(&dev->lock);
+	/* A logical thread of a cooperative scheduler parks instead of holding up the baton. */
+	if (ih_coop_thread_active()) {
+		while (pthread_mutex_trylock(&dev->lock))
+			ih_coop_mutex_wait(&dev->lock);
+	} else {
+		pthread_mutex_lock(&dev->lock);
+	}
 	__atomic_store_n(&dev->lock_owner, (const void *)&tls_token, __ATOMIC_RELAXED);
 	tls_dev_locks++;
 }
@@ -44,6 +51,8 @@ void ih_base_dev_unlock(struct ih_device *dev)
 	tls_dev_locks--;
 	__atomic_store_n(&dev->lock_owner, NULL, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&dev->lock);
+	if (ih_coop_thread_active())
+		ih_coop_mutex_released(&dev->lock);
 }
 
 void ih_device_lock(struct ih_device *dev)

@@ -6,6 +6,7 @@
 #include <ih/alloc.h>
 #include <ih/base.h>
 #include <ih/diag.h>
+#include <ih/regress.h>
 #include <ih/sched.h>
 #include "base_priv.h"
 
@@ -111,7 +112,8 @@ err_not_bound:
 	ih_base_notify(st, dev, IH_BUS_NOTIFY_DRIVER_NOT_BOUND);
 	/* Another DMA user (the IOMMU layer) may look at the device in this window. */
 	ih_sched_point(w, "base:probe-failed-before-dma-cleanup");
-	if (bus->dma_cleanup) {
+	/* Before 25f3bcfc54bc a failed probe left what dma_configure claimed in place. */
+	if (bus->dma_cleanup && !ih_regress_on(w, IH_REGRESS_OWNERSHIP_UNSERIALISED)) {
 		IH_BASE_STAT_INC(st, dma_cleanups);
 		bus->dma_cleanup(dev);
 	}

@@ -35,6 +35,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "descriptors are store
 #define LPAE_S2AP_W	    BIT_ULL(7)
 #define LPAE_SH		    GENMASK_ULL(9, 8)
 #define LPAE_AF		    BIT_ULL(10)
+#define LPAE_NG		    BIT_ULL(11) /* stage 1: tagged by ASID, not global */
 #define LPAE_PXN	    BIT_ULL(53)
 #define LPAE_UXN	    BIT_ULL(54) /* stage 2: XN[1] */
 #define LPAE_OA_TOP	    47
@@ -166,6 +167,12 @@ static u64 prot_to_pte(const struct lpae *d, int prot, unsigned int lvl)
 		else if (prot & IH_PROT_CACHE)
 			idx = IH_LPAE_MAIR_IDX_CACHE;
 		pte |= FIELD_PREP(LPAE_ATTRINDX, idx);
+		/*
+		 * Every IOMMU domain has its own ASID: a global entry would be visible through
+		 * other ASIDs and survive invalidation by ASID (Arm ARM D8.13.2, "Global and
+		 * process-specific translation table entries").
+		 */
+		pte |= LPAE_NG;
 		if (!(prot & IH_PROT_PRIV))
 			pte |= LPAE_AP_UNPRIV;
 		if (!(prot & IH_PROT_WRITE))

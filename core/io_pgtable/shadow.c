@@ -332,8 +332,8 @@ static int lpae_leaf_prot(struct walk *wk, u64 d, u64 iova, unsigned int lvl)
 				    (unsigned long long)iova, lvl,
 				    (unsigned int)FIELD_GET(D_ATTRINDX, d));
 		}
-		if (d & (D_NS | D_NG))
-			return fail(wk, -EINVAL, "iova 0x%llx level %u: NS or nG set",
+		if ((d & D_NS) || !(d & D_NG))
+			return fail(wk, -EINVAL, "iova 0x%llx level %u: NS set or nG clear",
 				    (unsigned long long)iova, lvl);
 		prot |= IH_PROT_READ;
 		if (!(d & D_AP2))

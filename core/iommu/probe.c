@@ -109,13 +109,6 @@ void ih_iommu_get_stats(struct ih_world *w, struct ih_iommu_stats *out)
 	out->xlate_calls = __atomic_load_n(&st->xlate_calls, __ATOMIC_RELAXED);
 }
 
-bool ih_iommu_probe_lock_held(struct ih_world *w)
-{
-	struct ih_iommu_state *st = ih_iommu_state(w);
-
-	return st && ih_mutex_held(&st->probe_lock);
-}
-
 /* ---- Registry ---- */
 
 struct ih_iommu_device *ih_iommu_device_find(struct ih_world *w, const void *fwnode)

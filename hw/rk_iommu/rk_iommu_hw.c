@@ -18,7 +18,7 @@
 
 static u32 dte_addr_mask(const struct ih_rk_iommu_hw *hw)
 {
-	return hw->cfg.version == IH_RK_IOMMU_V2 ? RK_DTE_ADDR_V2_MASK : RK_DTE_ADDR_V1_MASK;
+	return hw->cfg.version == IH_RK_IOMMU_HW_V2 ? RK_DTE_ADDR_V2_MASK : RK_DTE_ADDR_V1_MASK;
 }
 
 /* Power-on state of one bank (also FORCE_RESET). */
@@ -229,7 +229,7 @@ static int check_config(struct ih_world *w, const struct ih_rk_iommu_hw_config *
 {
 	const char *name = cfg->name ? cfg->name : "mmu";
 
-	if (cfg->version != IH_RK_IOMMU_V1 && cfg->version != IH_RK_IOMMU_V2) {
+	if (cfg->version != IH_RK_IOMMU_HW_V1 && cfg->version != IH_RK_IOMMU_HW_V2) {
 		ih_log(w, IH_LOG_GUEST_ERROR, "%s: unknown version %d", name, (int)cfg->version);
 		return -EINVAL;
 	}

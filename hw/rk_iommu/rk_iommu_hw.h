@@ -21,7 +21,8 @@ struct ih_rk_iommu_hw;
  * Registers (per bank, 32-bit accesses; a 64-bit access or an offset past 0x24 inside the
  * 0x100 window reads as zero and ignores writes):
  *   0x00 DTE_ADDR        RW. Reads back the written value masked to 0xfffff000 (v1) or
- *                        0xfffffff0 (v2). v2 packs PA 39:32 into bits 11:4.
+ *                        0xfffffff0 (v2). v2 packs the address as a descriptor:
+ *                        PA 35:32 in bits 11:8, PA 39:36 in bits 7:4.
  *   0x04 STATUS          RO. Reset value 0x18.
  *   0x08 COMMAND         WO (reads 0). See the command table.
  *   0x0c PAGE_FAULT_ADDR RO. IOVA of the last page fault or bus error.
@@ -99,8 +100,8 @@ struct ih_rk_iommu_hw;
 
 /* Descriptor and DTE_ADDR formats. */
 enum ih_rk_iommu_version {
-	IH_RK_IOMMU_V1 = 1, /* "rockchip,iommu": 32-bit PA */
-	IH_RK_IOMMU_V2 = 2, /* "rockchip,rk3568-iommu": 40-bit PA */
+	IH_RK_IOMMU_HW_V1 = 1, /* "rockchip,iommu": 32-bit PA */
+	IH_RK_IOMMU_HW_V2 = 2, /* "rockchip,rk3568-iommu": 40-bit PA */
 };
 
 /**
@@ -116,7 +117,7 @@ typedef void (*ih_rk_iommu_irq_fn)(void *opaque, unsigned int bank);
 
 /**
  * struct ih_rk_iommu_hw_config - one IOMMU instance.
- * @version: IH_RK_IOMMU_V1 or IH_RK_IOMMU_V2.
+ * @version: IH_RK_IOMMU_HW_V1 or IH_RK_IOMMU_HW_V2.
  * @nbanks: register banks, 1..IH_RK_IOMMU_MAX_BANKS.
  * @bank_base: MMIO base of each bank (IH_RK_IOMMU_BANK_SIZE aligned, not overlapping).
  * @tlb_entries: TLB slots per bank, 1..IH_RK_IOMMU_TLB_MAX; 0 selects

@@ -69,11 +69,16 @@ RK_FIELD(INT, BUS_ERROR, 1, 1)
 
 /*
  * DTE_ADDR. v1: bits 31:12 hold PA 31:12 and bits 11:0 read as zero (the driver's reset
- * self-test expects "the upper 5 nybbles" back). v2 (RK3568): bits 11:4 additionally hold
- * PA 39:32, so 7 nybbles read back; bits 3:0 read as zero.
+ * self-test expects "the upper 5 nybbles" back). v2 (RK3568): the directory address uses
+ * the descriptor layout, PA 35:32 in bits 11:8 and PA 39:36 in bits 7:4, so 7 nybbles read
+ * back; bits 3:0 read as zero (a valid bit written with the address is ignored). Upstream
+ * first packed PA 39:32 contiguously into bits 11:4, as the vendor kernel does; testing on
+ * RK3568 showed the descriptor layout is what the unit decodes (rockchip-iommu "Fix
+ * directory table address encoding", J. Karlman, 2023).
  */
 RK_FIELD(DTE_ADDR, LO, 12, 20)
-RK_FIELD(DTE_ADDR, V2_HI, 4, 8)
+RK_FIELD(DTE_ADDR, V2_PA35_32, 8, 4)
+RK_FIELD(DTE_ADDR, V2_PA39_36, 4, 4)
 #define RK_DTE_ADDR_V1_MASK 0xfffff000u
 #define RK_DTE_ADDR_V2_MASK 0xfffffff0u
 

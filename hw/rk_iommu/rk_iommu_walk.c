@@ -18,20 +18,22 @@ ih_pa_t rk_desc_pa(enum ih_rk_iommu_version v, u32 desc)
 {
 	ih_pa_t pa = (ih_pa_t)(desc & RK_R_DESC_ADDR_LO_MASK);
 
-	if (v == IH_RK_IOMMU_V2) {
+	if (v == IH_RK_IOMMU_HW_V2) {
 		pa |= (ih_pa_t)RK_FIELD_EX32(desc, DESC, V2_PA35_32) << 32;
 		pa |= (ih_pa_t)RK_FIELD_EX32(desc, DESC, V2_PA39_36) << 36;
 	}
 	return pa;
 }
 
-/* Directory table base from the DTE_ADDR register: v2 has PA 39:32 in bits 11:4. */
+/* Directory table base from the DTE_ADDR register: v2 packs it like a descriptor. */
 ih_pa_t rk_dt_base(enum ih_rk_iommu_version v, u32 dte_addr)
 {
 	ih_pa_t pa = (ih_pa_t)(dte_addr & RK_R_DTE_ADDR_LO_MASK);
 
-	if (v == IH_RK_IOMMU_V2)
-		pa |= (ih_pa_t)RK_FIELD_EX32(dte_addr, DTE_ADDR, V2_HI) << 32;
+	if (v == IH_RK_IOMMU_HW_V2) {
+		pa |= (ih_pa_t)RK_FIELD_EX32(dte_addr, DTE_ADDR, V2_PA35_32) << 32;
+		pa |= (ih_pa_t)RK_FIELD_EX32(dte_addr, DTE_ADDR, V2_PA39_36) << 36;
+	}
 	return pa;
 }
 

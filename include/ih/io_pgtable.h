@@ -52,7 +52,7 @@ enum ih_io_pgtable_fmt {
  *   (MMIO wins over CACHE). AP[2] (bit 7) = read-only when WRITE is absent (stage 1 has no
  *   write-only encoding: WRITE implies READ); AP[1] (bit 6) = unprivileged access allowed
  *   unless PRIV. NOEXEC sets UXN and PXN (bits 54, 53). SH = Inner Shareable for CACHE,
- *   else Outer Shareable. AF = 1 always.
+ *   else Outer Shareable. AF = 1 and nG = 1 (bit 11: tagged by the domain's ASID) always.
  * LPAE stage 2: MemAttr[3:0] = 0xf (Normal WB/WB) for CACHE, 0x1 (Device-nGnRE) for MMIO,
  *   0x5 (Normal NC/NC) otherwise; S2AP[0] (bit 6) = READ, S2AP[1] (bit 7) = WRITE, so
  *   write-only works; NOEXEC sets XN[1] (bit 54) only, which is execute-never with and

@@ -324,12 +324,6 @@ enum ih_dma_dir {
  */
 int ih_dma_access(struct ih_device *dev, u64 iova, size_t len, enum ih_dma_dir dir, ih_pa_t *pa);
 
-/**
- * ih_iommu_probe_lock_held() - whether the calling thread holds @w's probe lock (for
- * scripted interleavings: another CPU's probe would block here rather than run).
- */
-bool ih_iommu_probe_lock_held(struct ih_world *w);
-
 /* Probes, late probes at bind, probe failures, for tests and the CLI. */
 struct ih_iommu_stats {
 	unsigned long probes;

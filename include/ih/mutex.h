@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <ih/compat.h>
+#include <ih/coop.h>
 #include <ih/diag.h>
 
 /* A unique address per thread, for lock ownership. */
@@ -31,7 +32,13 @@ static inline void ih_mutex_lock(struct ih_mutex *l)
 {
 	IH_BUG_ON(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == ih_thread_token(),
 		  "recursive lock of %p", (void *)l);
-	pthread_mutex_lock(&l->m);
+	/* A logical thread of a cooperative scheduler parks instead of blocking the baton. */
+	if (ih_coop_thread_active()) {
+		while (pthread_mutex_trylock(&l->m))
+			ih_coop_mutex_wait(&l->m);
+	} else {
+		pthread_mutex_lock(&l->m);
+	}
 	__atomic_store_n(&l->owner, ih_thread_token(), __ATOMIC_RELAXED);
 }
 
@@ -41,6 +48,8 @@ static inline void ih_mutex_unlock(struct ih_mutex *l)
 		  "unlock of %p by a thread that does not hold it", (void *)l);
 	__atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&l->m);
+	if (ih_coop_thread_active())
+		ih_coop_mutex_released(&l->m);
 }
 
 static inline bool ih_mutex_held(const struct ih_mutex *l)

@@ -101,8 +101,8 @@ Test(io_pgtable_lpae, s1_4k_48bit_page_descriptor_and_indices)
 	t = next_table(desc(cfg.arm_lpae_s1_cfg.ttbr, 3), 12);
 	t = next_table(desc(t, 5), 12);
 	t = next_table(desc(t, 7), 12);
-	/* page 0b11 | AttrIndx 1 (0x4) | AP[1] unpriv (0x40) | SH inner (0x300) | AF (0x400) */
-	cr_expect_eq(desc(t, 9), 0x123456747ULL);
+	/* page 0b11 | AttrIndx 1 (0x4) | AP[1] unpriv (0x40) | SH inner (0x300) | AF (0x400) | nG */
+	cr_expect_eq(desc(t, 9), 0x123456f47ULL);
 	cr_expect_eq(desc(t, 8), 0);
 	cr_expect_eq(ops->iova_to_phys(ops, iova + 0x123), 0x123456123ULL);
 	cr_expect_eq(ops->iova_to_phys(ops, iova + SZ_4K), IH_PA_INVALID);
@@ -125,13 +125,13 @@ Test(io_pgtable_lpae, s1_4k_39bit_block_descriptors)
 			 IH_PROT_READ | IH_PROT_PRIV | IH_PROT_NOEXEC, NULL),
 		     0);
 	t = next_table(desc(root, 1), 12);
-	/* block 0b01 | AP[2] read-only (0x80) | SH outer (0x200) | AF | UXN+PXN (bits 54:53) */
-	cr_expect_eq(desc(t, 1), 0x0060000080000681ULL);
+	/* block 0b01 | AP[2] read-only (0x80) | SH outer (0x200) | AF | nG | UXN+PXN (54:53) */
+	cr_expect_eq(desc(t, 1), 0x0060000080000e81ULL);
 
 	/* WRITE alone still reads at stage 1; MMIO -> AttrIndx 2 (0x8). */
 	cr_assert_eq(map(ops, 0x80000000, 0x40000000, SZ_1G, 1, IH_PROT_WRITE | IH_PROT_MMIO, NULL),
 		     0);
-	cr_expect_eq(desc(root, 2), 0x40000649ULL);
+	cr_expect_eq(desc(root, 2), 0x40000e49ULL);
 	cr_expect_eq(ops->iova_to_phys(ops, 0x80000000 + 0x12345678), 0x52345678ULL);
 	cr_expect_eq(ops->iova_to_phys(ops, 0x40200000 + 0x1fffff), 0x801fffffULL);
 	ih_io_pgtable_free(ops);
@@ -154,14 +154,14 @@ Test(io_pgtable_lpae, s1_16k_page_and_32m_block)
 	cr_assert_eq(map(ops, iova, 0x1234c000, SZ_16K, 1, IH_PROT_READ, NULL), 0);
 	t = next_table(desc(root, 2), 14);
 	t = next_table(desc(t, 3), 14);
-	/* page | AP unpriv + read-only (0xc0) | SH outer | AF */
-	cr_expect_eq(desc(t, 4), 0x1234c6c3ULL);
+	/* page | AP unpriv + read-only (0xc0) | SH outer | AF | nG (0x800) */
+	cr_expect_eq(desc(t, 4), 0x1234cec3ULL);
 
 	cr_assert_eq(map(ops, (2ULL << 36) | (5ULL << 25), 0x6000000, SZ_32M, 1,
 			 IH_PROT_READ | IH_PROT_WRITE | IH_PROT_CACHE | IH_PROT_NOEXEC, NULL),
 		     0);
 	t = next_table(desc(root, 2), 14);
-	cr_expect_eq(desc(t, 5), 0x0060000006000745ULL);
+	cr_expect_eq(desc(t, 5), 0x0060000006000f45ULL);
 	cr_expect_eq(ops->iova_to_phys(ops, iova + 0x3fff), 0x1234ffffULL);
 	/* 4K is no page size of this table. */
 	cr_expect_eq(map(ops, 0, 0, SZ_4K, 1, IH_PROT_READ, NULL), -EINVAL);
@@ -185,13 +185,13 @@ Test(io_pgtable_lpae, s1_64k_page_and_512m_block)
 	t = next_table(desc(root, 5), 16);
 	cr_expect_eq(t % SZ_64K, 0);
 	t = next_table(desc(t, 6), 16);
-	cr_expect_eq(desc(t, 7), 0xabc0643ULL);
+	cr_expect_eq(desc(t, 7), 0xabc0e43ULL);
 
 	cr_assert_eq(map(ops, (5ULL << 42) | (1ULL << 29), 0x40000000, SZ_512M, 1,
 			 IH_PROT_READ | IH_PROT_WRITE, NULL),
 		     0);
 	t = next_table(desc(root, 5), 16);
-	cr_expect_eq(desc(t, 1), 0x40000641ULL);
+	cr_expect_eq(desc(t, 1), 0x40000e41ULL);
 	/* Two 64K tables and a 4K-rounded start table. */
 	cr_expect_eq(ih_io_pgtable_table_bytes(ops), SZ_4K + 2 * SZ_64K);
 	ih_io_pgtable_free(ops);

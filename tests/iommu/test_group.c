@@ -375,3 +375,37 @@ Test(iommu_group, serialised_ownership_counts_both)
 	cr_expect_eq(check, 0);
 	cr_expect_eq(ih_warn_count(w), 0);
 }
+
+/* ownership-unserialised also drops dma_cleanup after a failed probe (pre-25f3bcfc54bc). */
+static unsigned long failed_probe_violations(bool regress)
+{
+	struct tdriver d;
+	struct ih_device *dev;
+	unsigned long v;
+
+	ih_regress_set(w, IH_REGRESS_OWNERSHIP_UNSERIALISED, regress);
+	cr_assert_eq(tiommu_register(w, &t), 0);
+	dev = tplat_add(w, "dev0");
+	tdriver_init(&d, "tdrv", false);
+	d.probe_ret = -EIO;
+	cr_assert_eq(ih_driver_register(w, &d.drv), 0);
+	cr_assert_null(ih_device_driver(dev));
+	v = ih_iommu_group_check(dev->iommu_group) ? 1 : 0;
+	ih_regress_set(w, IH_REGRESS_OWNERSHIP_UNSERIALISED, false);
+	ih_device_unregister(dev);
+	ih_driver_unregister(w, &d.drv);
+	ih_iommu_device_unregister(w, &t.iommu);
+	return v;
+}
+
+Test(iommu_group, failed_probe_without_dma_cleanup_leaves_a_stale_claim)
+{
+	expect_clean = false;
+	cr_expect_eq(failed_probe_violations(true), 1,
+		     "a DMA-API claim survives with no driver bound: the check must see it");
+}
+
+Test(iommu_group, failed_probe_with_dma_cleanup_is_clean)
+{
+	cr_expect_eq(failed_probe_violations(false), 0);
+}

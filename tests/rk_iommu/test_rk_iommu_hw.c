@@ -66,10 +66,10 @@ static u32 desc_v2(ih_pa_t pa, u32 flags)
 	       (u32)(((pa >> 36) & 0xf) << 4) | flags;
 }
 
-/* v2 DTE_ADDR register: PA 39:32 in bits 11:4. */
+/* v2 DTE_ADDR register: the descriptor layout, PA 35:32 in bits 11:8, 39:36 in 7:4. */
 static u32 dte_addr_v2(ih_pa_t pa)
 {
-	return (u32)(pa & GENMASK_ULL(31, 12)) | (u32)(((pa >> 32) & 0xff) << 4);
+	return desc_v2(pa, 0);
 }
 
 struct fx {
@@ -139,7 +139,7 @@ static void fx_fini(struct fx *f)
 
 static u32 desc(const struct fx *f, ih_pa_t pa, u32 flags)
 {
-	return f->v == IH_RK_IOMMU_V2 ? desc_v2(pa, flags) : desc_v1(pa, flags);
+	return f->v == IH_RK_IOMMU_HW_V2 ? desc_v2(pa, flags) : desc_v1(pa, flags);
 }
 
 static u32 rd(struct fx *f, unsigned int bank, u64 off)
@@ -172,7 +172,7 @@ static void unmap_page(struct fx *f, u32 iova)
 
 static u32 dte_reg(const struct fx *f)
 {
-	return f->v == IH_RK_IOMMU_V2 ? dte_addr_v2(f->dt) : (u32)f->dt;
+	return f->v == IH_RK_IOMMU_HW_V2 ? dte_addr_v2(f->dt) : (u32)f->dt;
 }
 
 /*
@@ -181,7 +181,7 @@ static u32 dte_reg(const struct fx *f)
  */
 static void attach_bank(struct fx *f, unsigned int bank)
 {
-	u32 mask = f->v == IH_RK_IOMMU_V2 ? 0xfffffff0u : 0xfffff000u;
+	u32 mask = f->v == IH_RK_IOMMU_HW_V2 ? 0xfffffff0u : 0xfffff000u;
 
 	if (rd(f, bank, T_STATUS) & T_ST_PAGING) {
 		wr(f, bank, T_COMMAND, T_CMD_ENABLE_STALL);
@@ -225,7 +225,7 @@ Test(rk_iommu_hw, power_on_state_and_bypass)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	cr_expect_eq(rd(&f, 0, T_STATUS), T_ST_REST); /* 0x80000018 */
 	cr_expect_eq(rd(&f, 0, T_DTE_ADDR), 0);
 	cr_expect_eq(rd(&f, 0, T_INT_MASK), 0);
@@ -242,7 +242,7 @@ Test(rk_iommu_hw, enable_paging_translates_v1)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x12345000, page, T_R | T_W);
 	attach_all(&f);
@@ -263,8 +263,8 @@ Test(rk_iommu_hw, v2_descriptor_layout_is_hand_checked)
 	/* PA 0xa5_4000_1000: bits 35:32 = 0x5 go to 11:8, bits 39:36 = 0xa go to 7:4. */
 	cr_expect_eq(desc_v2(0xa540001000ULL, T_V), 0x400015a1);
 	cr_expect_eq(desc_v2(0xa540001000ULL, T_V | T_R | T_W), 0x400015a7);
-	/* DTE_ADDR for a DT at 0xa5_4000_0000: PA 39:32 = 0xa5 in bits 11:4. */
-	cr_expect_eq(dte_addr_v2(0xa540000000ULL), 0x40000a50);
+	/* DTE_ADDR for a DT at 0xa5_4000_0000: 0x5 in bits 11:8, 0xa in bits 7:4. */
+	cr_expect_eq(dte_addr_v2(0xa540000000ULL), 0x400005a0);
 }
 
 Test(rk_iommu_hw, enable_paging_translates_v2_40bit)
@@ -272,7 +272,7 @@ Test(rk_iommu_hw, enable_paging_translates_v2_40bit)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init_cfg(&f, IH_RK_IOMMU_V2, 1, 0xa540000000ULL, 0, 0);
+	fx_init_cfg(&f, IH_RK_IOMMU_HW_V2, 1, 0xa540000000ULL, 0, 0);
 	cr_assert_eq(f.dt >> 32, 0xa5);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x00403000, page, T_R | T_W);
@@ -290,7 +290,7 @@ Test(rk_iommu_hw, v2_pte_nibbles_are_decoded_in_documented_order)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init_cfg(&f, IH_RK_IOMMU_V2, 1, 0xa540000000ULL, 0, 0);
+	fx_init_cfg(&f, IH_RK_IOMMU_HW_V2, 1, 0xa540000000ULL, 0, 0);
 	attach_all(&f);
 	put(&f, f.dt, 0, desc_v2(f.pt, T_V));
 	/* Bits 11:8 = 0x5 (PA 35:32), bits 7:4 = 0xa (PA 39:36). */
@@ -309,7 +309,7 @@ Test(rk_iommu_hw, v1_ignores_low_descriptor_bits_for_the_address)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	attach_all(&f);
 	put(&f, f.dt, 0, desc_v1(f.pt, T_V));
 	/* Cache-attribute bits 8:3 set: v1 has no address bits below 12. */
@@ -324,7 +324,7 @@ Test(rk_iommu_hw, cleared_pte_stays_visible_until_zap_one_line)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x5000, page, T_R | T_W);
 	attach_all(&f);
@@ -349,7 +349,7 @@ Test(rk_iommu_hw, cleared_pte_stays_visible_until_zap_cache)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V2, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V2, 1);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x7000, page, T_R);
 	attach_all(&f);
@@ -371,7 +371,7 @@ Test(rk_iommu_hw, new_mapping_beside_a_cached_line_faults_until_zapped)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1); /* 16-entry lines */
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1); /* 16-entry lines */
 	page = ih_pm_alloc(f.w, (2 * SZ_4K), SZ_4K, "test:page");
 	map_page(&f, 0x0000, page, T_R);
 	attach_all(&f);
@@ -394,7 +394,7 @@ Test(rk_iommu_hw, page_fault_interrupts_and_stalls_until_page_fault_done)
 	ih_pa_t page, pa = 0;
 	struct ih_rk_iommu_hw_stats st;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	attach_all(&f);
 	put(&f, f.dt, 0, desc_v1(f.pt, T_V));
@@ -437,7 +437,7 @@ Test(rk_iommu_hw, masked_fault_latches_without_interrupt)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	attach_all(&f);
 	wr(&f, 0, T_INT_MASK, 0);
 	cr_expect_eq(ih_rk_iommu_hw_translate(f.hw, 0x9000, false, &pa), -EFAULT);
@@ -457,7 +457,7 @@ Test(rk_iommu_hw, missing_permission_is_a_page_fault)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V2, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V2, 1);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x4000, page, T_R);
 	attach_all(&f);
@@ -481,7 +481,7 @@ Test(rk_iommu_hw, commands_without_their_precondition_are_ignored)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	/* Stall needs paging: with paging off it is implicit and STALL_ACTIVE stays 0. */
 	wr(&f, 0, T_COMMAND, T_CMD_ENABLE_STALL);
 	cr_expect_eq(rd(&f, 0, T_STATUS), T_ST_REST);
@@ -520,7 +520,7 @@ Test(rk_iommu_hw, stall_holds_accesses_and_survives_disable_paging)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x2000, page, T_R);
 	attach_all(&f);
@@ -546,7 +546,7 @@ Test(rk_iommu_hw, force_reset_restores_power_on_state)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V2, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V2, 1);
 	attach_all(&f);
 	wr(&f, 0, T_AUTO_GATING, 0x80000003);
 	put(&f, f.dt, 0, desc(&f, f.pt, T_V));
@@ -571,7 +571,7 @@ Test(rk_iommu_hw, register_read_back_masks)
 {
 	struct fx f1, f2;
 
-	fx_init(&f1, IH_RK_IOMMU_V1, 1);
+	fx_init(&f1, IH_RK_IOMMU_HW_V1, 1);
 	/* The reset self-test value: v1 keeps the upper 5 nybbles. */
 	wr(&f1, 0, T_DTE_ADDR, 0xcafebabe);
 	cr_expect_eq(rd(&f1, 0, T_DTE_ADDR), 0xcafeb000);
@@ -602,7 +602,7 @@ Test(rk_iommu_hw, register_read_back_masks)
 	cr_expect_eq(rd(&f1, 0, T_DTE_ADDR), 0xcafeb000);
 	fx_fini(&f1);
 
-	fx_init(&f2, IH_RK_IOMMU_V2, 1);
+	fx_init(&f2, IH_RK_IOMMU_HW_V2, 1);
 	/* v2 keeps the upper 7 nybbles. */
 	wr(&f2, 0, T_DTE_ADDR, 0xcafebabe);
 	cr_expect_eq(rd(&f2, 0, T_DTE_ADDR), 0xcafebab0);
@@ -614,7 +614,7 @@ Test(rk_iommu_hw, banks_programmed_alike_agree)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V2, 2);
+	fx_init(&f, IH_RK_IOMMU_HW_V2, 2);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x6000, page, T_R | T_W);
 	attach_all(&f);
@@ -642,7 +642,7 @@ Test(rk_iommu_hw, forgotten_bank_is_visible)
 	struct fx f;
 	ih_pa_t page, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 2);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 2);
 	page = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:page");
 	map_page(&f, 0x6000, page, T_R | T_W);
 
@@ -672,7 +672,7 @@ Test(rk_iommu_hw, bad_table_addresses_are_bus_errors)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	attach_all(&f);
 	/* DTE_ADDR outside simulated memory. */
 	wr(&f, 0, T_DTE_ADDR, 0x10000000);
@@ -700,7 +700,7 @@ Test(rk_iommu_hw, tlb_only_shrinks_on_zap)
 	struct fx f;
 	ih_pa_t pa = 0;
 
-	fx_init_cfg(&f, IH_RK_IOMMU_V1, 1, 0x80000000ULL, 4, 1);
+	fx_init_cfg(&f, IH_RK_IOMMU_HW_V1, 1, 0x80000000ULL, 4, 1);
 	attach_all(&f);
 	put(&f, f.dt, 0, desc_v1(f.pt, T_V));
 	for (u32 i = 0; i < 16; i++)
@@ -730,7 +730,7 @@ Test(rk_iommu_hw, new_dte_addr_uses_stale_entries_until_zap_cache)
 	struct fx f;
 	ih_pa_t dt2, pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	dt2 = ih_pm_alloc(f.w, SZ_4K, SZ_4K, "test:dt2");
 	map_page(&f, 0x1000, 0x50000000, T_R);
 	attach_all(&f);
@@ -753,7 +753,7 @@ Test(rk_iommu_hw, out_of_range_arguments_are_refused)
 	ih_pa_t pa = 0x77;
 	struct ih_rk_iommu_hw_stats st;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	cr_expect_eq(ih_rk_iommu_hw_translate(f.hw, 0x100000000ULL, false, &pa), -ERANGE);
 	cr_expect_eq(ih_rk_iommu_hw_translate_bank(f.hw, 1, 0x1000, false, &pa), -EINVAL);
 	cr_expect_eq(pa, 0x77, "untouched on error");
@@ -762,7 +762,7 @@ Test(rk_iommu_hw, out_of_range_arguments_are_refused)
 	cr_expect_eq(ih_rk_iommu_hw_tlb_count(f.hw, 3), 0);
 	cr_expect_not(ih_rk_iommu_hw_irq_line(f.hw, 3));
 	cr_expect_eq(ih_rk_iommu_hw_nbanks(f.hw), 1);
-	cr_expect_eq(ih_rk_iommu_hw_version(f.hw), IH_RK_IOMMU_V1);
+	cr_expect_eq(ih_rk_iommu_hw_version(f.hw), IH_RK_IOMMU_HW_V1);
 	fx_fini(&f);
 }
 
@@ -782,7 +782,7 @@ Test(rk_iommu_hw, create_rejects_bad_configs_without_leaks)
 {
 	struct ih_world *w;
 	struct ih_rk_iommu_hw_config ok = {
-	    .version = IH_RK_IOMMU_V1, .nbanks = 2, .bank_base = {BANK0, BANK1}};
+	    .version = IH_RK_IOMMU_HW_V1, .nbanks = 2, .bank_base = {BANK0, BANK1}};
 	struct ih_rk_iommu_hw_config c;
 
 	cr_assert_eq(ih_world_create(NULL, &w), 0);
@@ -822,7 +822,7 @@ Test(rk_iommu_hw, create_unwinds_every_failed_allocation)
 	    {"mmio:region", 1},		 {"mmio:region", 2},
 	};
 	struct ih_rk_iommu_hw_config cfg = {
-	    .version = IH_RK_IOMMU_V2, .nbanks = 2, .bank_base = {BANK0, BANK1}};
+	    .version = IH_RK_IOMMU_HW_V2, .nbanks = 2, .bank_base = {BANK0, BANK1}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fails); i++) {
 		struct ih_world *w;
@@ -861,7 +861,7 @@ Test(rk_iommu_hw, interrupt_callback_may_run_the_fault_handler)
 {
 	struct fx f;
 	struct ih_rk_iommu_hw_config cfg = {
-		.version = IH_RK_IOMMU_V1,
+		.version = IH_RK_IOMMU_HW_V1,
 		.nbanks = 1,
 		.bank_base = { BANK1 },
 		.irq = handler_resumes,
@@ -870,7 +870,7 @@ Test(rk_iommu_hw, interrupt_callback_may_run_the_fault_handler)
 	struct ih_rk_iommu_hw *hw2;
 	ih_pa_t pa = 0;
 
-	fx_init(&f, IH_RK_IOMMU_V1, 1);
+	fx_init(&f, IH_RK_IOMMU_HW_V1, 1);
 	/* A second instance whose callback runs the handler against its own bank. */
 	cr_assert_eq(ih_rk_iommu_hw_create(f.w, &cfg, &hw2), 0);
 	f.r[0] = ih_ioremap(f.w, BANK1, 0x100);

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/* Cooperative scheduler: one baton among logical threads, handed over at schedule points. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <ih/alloc.h>
+#include <ih/coop.h>
+#include <ih/diag.h>
+#include <ih/sched.h>
+#include "world_priv.h"
+
+/*
+ * Lock order: coop.lock is a leaf. A logical thread runs model code only while it holds
+ * the baton (c->current == its index), so model state needs no extra locking between
+ * logical threads; the baton hand-off (under coop.lock) orders their memory accesses.
+ */
+
+#define COOP_MAX_STEPS 128
+#define COOP_POINT_MAX 64
+#define COOP_WATCHDOG_S 10
+
+enum coop_tstate { T_RUNNABLE, T_BLOCKED, T_DONE };
+enum coop_event { EV_POINT, EV_DONE, EV_BLOCK };
+
+struct coop_thread {
+	struct ih_coop *c;
+	int idx;
+	ih_coop_fn fn;
+	void *arg;
+	unsigned int cpu;
+	pthread_t th;
+	enum coop_tstate st;
+	void *blocked_on;
+	int prio;
+};
+
+struct coop_step {
+	int thread;
+	char point[COOP_POINT_MAX]; /* "" = until done, "#" = until it blocks */
+};
+
+struct ih_coop {
+	struct ih_world *w;
+	pthread_mutex_t lock; /* protects everything below */
+	pthread_cond_t cond;
+	struct coop_thread t[IH_COOP_MAX_THREADS];
+	int n;
+	int current; /* baton holder; -1: the caller of the run */
+	bool running;
+	bool random;
+	struct coop_step steps[COOP_MAX_STEPS];
+	int nsteps, step;
+	u64 rng;
+	unsigned int pct_depth, points;
+	unsigned int change[8];
+	char *trace;
+	size_t tlen, tpos;
+	int error;
+};
+
+static _Thread_local struct coop_thread *tls_self;
+
+bool ih_coop_thread_active(void)
+{
+	return tls_self != NULL;
+}
+
+static void trace_add(struct ih_coop *c, int thread, const char *point)
+{
+	int n;
+
+	if (!c->trace || c->tpos + 1 >= c->tlen)
+		return;
+	n = snprintf(c->trace + c->tpos, c->tlen - c->tpos, "%s%c%s%s", c->tpos ? " " : "",
+		     'A' + thread, point && point[0] && point[0] != '#' ? "@" : "",
+		     point ? point : "");
+	if (n > 0)
+		c->tpos = ih_min(c->tpos + (size_t)n, c->tlen - 1);
+}
+
+static int first_runnable(struct ih_coop *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->t[i].st == T_RUNNABLE)
+			return i;
+	return -1;
+}
+
+static int pick_random(struct ih_coop *c)
+{
+	int cand[IH_COOP_MAX_THREADS], n = 0, best = -1;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->t[i].st == T_RUNNABLE)
+			cand[n++] = i;
+	if (!n)
+		return -1;
+	if (!c->pct_depth)
+		return cand[ih_splitmix64(&c->rng) % (u64)n];
+	for (int i = 0; i < n; i++)
+		if (best < 0 || c->t[cand[i]].prio > c->t[best].prio)
+			best = cand[i];
+	return best;
+}
+
+/* Who runs next after @self's event. Called with c->lock held. */
+static int choose(struct ih_coop *c, struct coop_thread *self, enum coop_event ev,
+		  const char *point)
+{
+	int want;
+
+	if (c->random) {
+		if (ev == EV_POINT) {
+			c->points++;
+			for (unsigned int i = 0; i + 1 < c->pct_depth && i < ARRAY_SIZE(c->change); i++)
+				if (c->change[i] == c->points)
+					self->prio = -(int)c->points; /* below every initial priority */
+		}
+		want = pick_random(c);
+		if (want != self->idx || ev != EV_POINT)
+			trace_add(c, self->idx, ev == EV_POINT ? point : ev == EV_BLOCK ? "#" : "");
+		return want;
+	}
+
+	/* Script: does this event end the current step? */
+	if (c->step < c->nsteps && c->steps[c->step].thread == self->idx) {
+		const char *p = c->steps[c->step].point;
+		bool ends = (ev == EV_POINT && p[0] && strcmp(p, "#") && !strcmp(p, point)) ||
+			    (ev == EV_DONE && !p[0]) || (ev == EV_BLOCK && !strcmp(p, "#"));
+
+		if (ev == EV_DONE && p[0] && !ends) {
+			fprintf(stderr, "coop: thread %c finished before reaching %s\n",
+				'A' + self->idx, p);
+			c->error = -EINVAL;
+		}
+		if (ends || ev == EV_DONE)
+			c->step++;
+	}
+	want = c->step < c->nsteps ? c->steps[c->step].thread : first_runnable(c);
+	if (want >= 0 && c->t[want].st == T_DONE) {
+		fprintf(stderr, "coop: script step %d names finished thread %c\n", c->step + 1,
+			'A' + want);
+		c->error = -EINVAL;
+		c->step = c->nsteps;
+		want = first_runnable(c);
+	}
+	if (want >= 0 && c->t[want].st != T_RUNNABLE) {
+		/* The step's thread waits for a lock: let the holder (or anyone) run on. */
+		want = self->st == T_RUNNABLE ? self->idx : first_runnable(c);
+	}
+	if (want != self->idx || ev != EV_POINT)
+		trace_add(c, self->idx, ev == EV_POINT ? point : ev == EV_BLOCK ? "#" : "");
+	return want;
+}
+
+static void wait_baton(struct ih_coop *c, struct coop_thread *self)
+{
+	while (c->current != self->idx) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += COOP_WATCHDOG_S;
+		if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
+			IH_BUG_ON(c->current != self->idx && c->current >= 0,
+				  "coop: thread %c held the baton %d s without reaching a schedule "
+				  "point (blocked outside the scheduler?)",
+				  'A' + c->current, COOP_WATCHDOG_S);
+	}
+}
+
+static void hand_to(struct ih_coop *c, int next)
+{
+	c->current = next;
+	pthread_cond_broadcast(&c->cond);
+}
+
+static void coop_point(void *opaque, const char *name)
+{
+	struct ih_coop *c = opaque;
+	struct coop_thread *self = tls_self;
+	int next;
+
+	if (!self || self->c != c)
+		return; /* not one of ours (the caller of the run, a hardware thread) */
+	pthread_mutex_lock(&c->lock);
+	next = choose(c, self, EV_POINT, name);
+	if (next != self->idx) {
+		hand_to(c, next);
+		wait_baton(c, self);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void ih_coop_mutex_wait(void *mutex)
+{
+	struct coop_thread *self = tls_self;
+	struct ih_coop *c = self->c;
+	int next;
+
+	pthread_mutex_lock(&c->lock);
+	self->st = T_BLOCKED;
+	self->blocked_on = mutex;
+	next = choose(c, self, EV_BLOCK, "#");
+	IH_BUG_ON(next < 0, "coop: deadlock: every unfinished thread is blocked (%c waits for %p)",
+		  'A' + self->idx, mutex);
+	hand_to(c, next);
+	wait_baton(c, self);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void ih_coop_mutex_released(void *mutex)
+{
+	struct ih_coop *c = tls_self->c;
+
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < c->n; i++) {
+		if (c->t[i].st == T_BLOCKED && c->t[i].blocked_on == mutex) {
+			c->t[i].st = T_RUNNABLE;
+			c->t[i].blocked_on = NULL;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *coop_thread_main(void *arg)
+{
+	struct coop_thread *self = arg;
+	struct ih_coop *c = self->c;
+	int next;
+
+	tls_self = self;
+	ih_thread_set_cpu(c->w, self->cpu);
+	pthread_mutex_lock(&c->lock);
+	wait_baton(c, self);
+	pthread_mutex_unlock(&c->lock);
+
+	self->fn(self->arg);
+
+	pthread_mutex_lock(&c->lock);
+	self->st = T_DONE;
+	next = choose(c, self, EV_DONE, NULL);
+	if (next < 0) {
+		bool all_done = true;
+
+		for (int i = 0; i < c->n; i++)
+			all_done &= c->t[i].st == T_DONE;
+		IH_BUG_ON(!all_done, "coop: deadlock: the threads left are all blocked");
+	}
+	hand_to(c, next);
+	pthread_mutex_unlock(&c->lock);
+	tls_self = NULL;
+	return NULL;
+}
+
+int ih_coop_create(struct ih_world *w, struct ih_coop **out)
+{
+	struct ih_coop *c;
+
+	*out = NULL;
+	if (w->cfg.mode != IH_EXEC_SEQUENTIAL || __atomic_load_n(&w->sched.hook, __ATOMIC_ACQUIRE))
+		return -EINVAL;
+	c = ih_alloc(w, sizeof(*c), "coop:scheduler");
+	if (!c)
+		return -ENOMEM;
+	c->w = w;
+	c->current = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	ih_sched_set_hook(w, coop_point, c);
+	*out = c;
+	return 0;
+}
+
+void ih_coop_destroy(struct ih_coop *c)
+{
+	if (!c)
+		return;
+	IH_BUG_ON(c->running, "coop: destroyed during a run");
+	ih_sched_set_hook(c->w, NULL, NULL);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	ih_free(c->w, c);
+}
+
+int ih_coop_add(struct ih_coop *c, ih_coop_fn fn, void *arg, unsigned int cpu)
+{
+	struct coop_thread *t;
+
+	if (!fn || c->running || c->n == IH_COOP_MAX_THREADS || cpu >= c->w->cfg.ncpus)
+		return -EINVAL;
+	t = &c->t[c->n];
+	memset(t, 0, sizeof(*t));
+	t->c = c;
+	t->idx = c->n;
+	t->fn = fn;
+	t->arg = arg;
+	t->cpu = cpu;
+	t->st = T_RUNNABLE;
+	return c->n++;
+}
+
+static int parse_script(struct ih_coop *c, const char *s)
+{
+	c->nsteps = 0;
+	while (*s) {
+		size_t len;
+		struct coop_step *st;
+
+		s += strspn(s, " ,\t\n");
+		if (!*s)
+			break;
+		len = strcspn(s, " ,\t\n");
+		if (c->nsteps == COOP_MAX_STEPS || s[0] < 'A' || s[0] >= 'A' + c->n)
+			return -EINVAL;
+		st = &c->steps[c->nsteps++];
+		st->thread = s[0] - 'A';
+		st->point[0] = '\0';
+		if (len > 1) {
+			const char *p = s + 1 + (s[1] == '@');
+			size_t plen = len - (size_t)(p - s);
+
+			if ((s[1] != '@' && s[1] != '#') || (s[1] == '#' && len != 2) ||
+			    (s[1] == '@' && (plen == 0 || plen >= COOP_POINT_MAX)))
+				return -EINVAL;
+			memcpy(st->point, s[1] == '#' ? "#" : p, s[1] == '#' ? 1 : plen);
+			st->point[s[1] == '#' ? 1 : plen] = '\0';
+		}
+		s += len;
+	}
+	return 0;
+}
+
+static int run(struct ih_coop *c, char *trace, size_t len)
+{
+	int ret = 0, started = 0;
+
+	c->trace = trace;
+	c->tlen = len;
+	c->tpos = 0;
+	if (trace && len)
+		trace[0] = '\0';
+	c->error = 0;
+	c->step = 0;
+	c->running = true;
+	for (int i = 0; i < c->n; i++) {
+		if (pthread_create(&c->t[i].th, NULL, coop_thread_main, &c->t[i])) {
+			ret = -ENOMEM;
+			break;
+		}
+		started++;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (ret) {
+		/* Let the started ones run to completion with the rest marked done. */
+		for (int i = started; i < c->n; i++)
+			c->t[i].st = T_DONE;
+	}
+	hand_to(c, c->random ? pick_random(c)
+			     : (c->nsteps ? c->steps[0].thread : first_runnable(c)));
+	while (c->current != -1)
+		pthread_cond_wait(&c->cond, &c->lock);
+	pthread_mutex_unlock(&c->lock);
+	for (int i = 0; i < started; i++)
+		pthread_join(c->t[i].th, NULL);
+	c->running = false;
+	c->n = 0;
+	return ret ? ret : c->error;
+}
+
+int ih_coop_run_script(struct ih_coop *c, const char *script, char *trace, size_t len)
+{
+	if (c->running || !c->n || !script || parse_script(c, script))
+		return -EINVAL;
+	if (c->nsteps && c->t[c->steps[0].thread].st != T_RUNNABLE)
+		return -EINVAL;
+	c->random = false;
+	return run(c, trace, len);
+}
+
+int ih_coop_run_random(struct ih_coop *c, u64 seed, unsigned int pct_depth,
+		       unsigned int pct_steps, char *trace, size_t len)
+{
+	if (c->running || !c->n)
+		return -EINVAL;
+	c->random = true;
+	c->rng = seed;
+	c->pct_depth = pct_depth;
+	c->points = 0;
+	c->nsteps = 0;
+	/* PCT: a random priority order, and d - 1 change points within the horizon. */
+	for (int i = 0; i < c->n; i++)
+		c->t[i].prio = (int)(ih_splitmix64(&c->rng) % 1000000) + 1;
+	for (unsigned int i = 0; i < ARRAY_SIZE(c->change); i++)
+		c->change[i] = pct_steps ? 1 + (unsigned int)(ih_splitmix64(&c->rng) % pct_steps) : 0;
+	return run(c, trace, len);
+}

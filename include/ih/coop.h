@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* Cooperative scheduler: logical threads that switch only at schedule points. */
+#ifndef IH_COOP_H
+#define IH_COOP_H
+
+#include <ih/compat.h>
+
+struct ih_world;
+struct ih_coop;
+
+/*
+ * In a sequential world, a cooperative scheduler runs several logical threads (a function,
+ * an argument and a model CPU each) of which exactly one runs at any time. Control moves
+ * only at ih_sched_point() calls, when a thread finishes, or when it would block on an
+ * ih_mutex another logical thread holds. So one interleaving is one sequence of choices,
+ * which a script states exactly and a seed reproduces.
+ *
+ * Logical threads are real pthreads handing one baton around (not ucontext: that works
+ * under ASan and TSan unchanged, and each thread keeps its own TLS such as its model CPU).
+ * Blocking primitives the scheduler cannot see (anything but ih_mutex and the device lock)
+ * must not be contended between logical threads; a hand-off that takes longer than the
+ * watchdog is reported as such and aborts (IH_BUG_ON), never hangs.
+ *
+ * Script syntax: steps separated by spaces or commas. "A@point" runs thread A until it
+ * reaches the schedule point named `point`, then moves to the next step; "A" runs thread A
+ * until it finishes. Threads are named by single letters in the order they were added
+ * (A, B, C, ...). When a step's thread blocks, the holder of the lock runs until it lets
+ * go; when the script ends, the remaining threads run to completion in order.
+ * The trace a run prints is itself a script that replays the run.
+ */
+
+#define IH_COOP_MAX_THREADS 8
+
+typedef void (*ih_coop_fn)(void *arg);
+
+/**
+ * ih_coop_create() - a scheduler for @w, installed as its schedule-point hook.
+ * Return: 0; -EINVAL when @w is not sequential or already has a hook; -ENOMEM.
+ */
+int ih_coop_create(struct ih_world *w, struct ih_coop **out);
+
+/* ih_coop_destroy() - uninstall and free (all runs must have ended). */
+void ih_coop_destroy(struct ih_coop *c);
+
+/**
+ * ih_coop_add() - add logical thread @fn(@arg) running as model CPU @cpu.
+ * Return: its index (0 = "A"), or -EINVAL (bad cpu, too many threads, a run active).
+ */
+int ih_coop_add(struct ih_coop *c, ih_coop_fn fn, void *arg, unsigned int cpu);
+
+/**
+ * ih_coop_run_script() - run every added thread to completion following @script.
+ * @trace: optional buffer for the trace of what ran (a script), @len bytes.
+ * Return: 0; -EINVAL for a bad script (unknown thread letter, empty point name) or a
+ * step naming a finished thread; -EDEADLK when every unfinished thread is blocked.
+ * The threads are consumed: add new ones for the next run.
+ */
+int ih_coop_run_script(struct ih_coop *c, const char *script, char *trace, size_t len);
+
+/**
+ * ih_coop_run_random() - run every added thread to completion choosing at each point.
+ * @seed: the PRNG seed.
+ * @pct_depth: 0 for uniform random choice at every point; d >= 1 for PCT: random
+ *	distinct thread priorities, the highest runnable one runs, and at d - 1 change
+ *	points drawn among the first @pct_steps points the running thread drops to the
+ *	lowest priority.
+ * @pct_steps: the horizon for change points (e.g. 64).
+ * Return: as ih_coop_run_script().
+ */
+int ih_coop_run_random(struct ih_coop *c, u64 seed, unsigned int pct_depth,
+		       unsigned int pct_steps, char *trace, size_t len);
+
+/* Internal: called by ih_mutex on contention and release (see ih/mutex.h). */
+bool ih_coop_thread_active(void);
+void ih_coop_mutex_wait(void *mutex);
+void ih_coop_mutex_released(void *mutex);
+
+#endif /* IH_COOP_H */

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+/* The cooperative scheduler: scripts, lock hand-off, seeded and PCT exploration. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include <ih/coop.h>
+#include <ih/mutex.h>
+#include <ih/sched.h>
+#include <ih/world.h>
+
+static struct ih_world *w;
+static struct ih_coop *c;
+
+static void setup(void)
+{
+	struct ih_world_config cfg;
+
+	ih_world_config_init(&cfg);
+	cfg.ncpus = 4;
+	cr_assert_eq(ih_world_create(&cfg, &w), 0);
+	cr_assert_eq(ih_coop_create(w, &c), 0);
+}
+
+static void teardown(void)
+{
+	ih_coop_destroy(c);
+	cr_expect_eq(ih_world_destroy(w), 0);
+}
+
+TestSuite(coop, .init = setup, .fini = teardown);
+
+struct logbook {
+	char buf[64];
+	size_t n;
+};
+
+struct actor {
+	struct logbook *log;
+	char name;
+};
+
+/* Log "<name><step>" around two points p1 and p2. */
+static void actor_fn(void *arg)
+{
+	struct actor *a = arg;
+
+	a->log->buf[a->log->n++] = a->name;
+	ih_sched_point(w, "p1");
+	a->log->buf[a->log->n++] = (char)(a->name + 32);
+	ih_sched_point(w, "p2");
+	a->log->buf[a->log->n++] = '.';
+}
+
+Test(coop, script_orders_threads_at_points)
+{
+	struct logbook log = { 0 };
+	struct actor a = { &log, 'A' }, b = { &log, 'B' };
+	char trace[128];
+
+	cr_assert_eq(ih_coop_add(c, actor_fn, &a, 0), 0);
+	cr_assert_eq(ih_coop_add(c, actor_fn, &b, 1), 1);
+	cr_assert_eq(ih_coop_run_script(c, "A@p1 B A", trace, sizeof(trace)), 0);
+	/* A to p1, B to the end, A on. */
+	cr_expect_str_eq(log.buf, "ABb.a.");
+	cr_expect_str_eq(trace, "A@p1 B A");
+}
+
+Test(coop, script_with_two_points_interleaves_finely)
+{
+	struct logbook log = { 0 };
+	struct actor a = { &log, 'A' }, b = { &log, 'B' };
+
+	ih_coop_add(c, actor_fn, &a, 0);
+	ih_coop_add(c, actor_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_script(c, "B@p1 A@p2 B@p2 A B", NULL, 0), 0);
+	cr_expect_str_eq(log.buf, "BAab..");
+}
+
+Test(coop, bad_scripts_are_einval)
+{
+	struct logbook log = { 0 };
+	struct actor a = { &log, 'A' };
+
+	ih_coop_add(c, actor_fn, &a, 0);
+	cr_expect_eq(ih_coop_run_script(c, "C", NULL, 0), -EINVAL, "no thread C");
+	cr_expect_eq(ih_coop_run_script(c, "A@", NULL, 0), -EINVAL, "empty point name");
+	cr_expect_eq(log.n, 0, "nothing ran");
+	cr_expect_eq(ih_coop_run_script(c, "A@never", NULL, 0), -EINVAL,
+		     "A finished without reaching the point");
+	cr_expect_eq(log.n, 3, "but it did run to the end");
+}
+
+struct locker {
+	struct ih_mutex *m;
+	struct logbook *log;
+	char name;
+};
+
+static void locker_fn(void *arg)
+{
+	struct locker *l = arg;
+
+	ih_mutex_lock(l->m);
+	l->log->buf[l->log->n++] = l->name;
+	ih_sched_point(w, "held");
+	l->log->buf[l->log->n++] = (char)(l->name + 32);
+	ih_mutex_unlock(l->m);
+	ih_sched_point(w, "released");
+}
+
+/* B wants the lock A holds: A runs until it lets go, then B (the script's choice) goes. */
+Test(coop, blocked_step_lets_the_holder_run)
+{
+	struct ih_mutex m;
+	struct logbook log = { 0 };
+	struct locker a = { &m, &log, 'A' }, b = { &m, &log, 'B' };
+	char trace[128];
+
+	ih_mutex_init(&m);
+	ih_coop_add(c, locker_fn, &a, 0);
+	ih_coop_add(c, locker_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_script(c, "A@held B A", trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log.buf, "AaBb");
+	cr_expect_str_eq(trace, "A@held B# A@released B A");
+	ih_mutex_destroy(&m);
+}
+
+/* A trace replays the run it came from. */
+Test(coop, trace_replays_as_script)
+{
+	struct ih_mutex m;
+	struct logbook l1 = { 0 }, l2 = { 0 };
+	struct locker a = { &m, &l1, 'A' }, b = { &m, &l1, 'B' };
+	char trace[128], trace2[128];
+
+	ih_mutex_init(&m);
+	ih_coop_add(c, locker_fn, &a, 0);
+	ih_coop_add(c, locker_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_random(c, 7, 0, 0, trace, sizeof(trace)), 0);
+	a.log = b.log = &l2;
+	ih_coop_add(c, locker_fn, &a, 0);
+	ih_coop_add(c, locker_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_script(c, trace, trace2, sizeof(trace2)), 0);
+	cr_expect_str_eq(l1.buf, l2.buf);
+	cr_expect_str_eq(trace, trace2);
+	ih_mutex_destroy(&m);
+}
+
+/* A lost update: read, point, write. Exploration must find the bad interleaving. */
+struct racer {
+	int *counter;
+};
+
+static void racer_fn(void *arg)
+{
+	struct racer *r = arg;
+	int v = *r->counter;
+
+	ih_sched_point(w, "after-read");
+	*r->counter = v + 1;
+}
+
+static int seeds_to_lost_update(unsigned int depth)
+{
+	for (u64 seed = 1; seed <= 64; seed++) {
+		int counter = 0;
+		struct racer r = { &counter };
+
+		ih_coop_add(c, racer_fn, &r, 0);
+		ih_coop_add(c, racer_fn, &r, 1);
+		cr_assert_eq(ih_coop_run_random(c, seed, depth, 4, NULL, 0), 0);
+		if (counter != 2)
+			return (int)seed;
+	}
+	return -1;
+}
+
+Test(coop, random_exploration_finds_a_lost_update)
+{
+	int uniform = seeds_to_lost_update(0);
+	int pct = seeds_to_lost_update(2);
+
+	cr_expect(uniform > 0 && uniform <= 16, "uniform random took %d seeds", uniform);
+	cr_expect(pct > 0 && pct <= 16, "PCT depth 2 took %d seeds", pct);
+}
+
+Test(coop, same_seed_same_schedule)
+{
+	char t1[128], t2[128];
+
+	for (int run = 0; run < 2; run++) {
+		struct logbook log = { 0 };
+		struct actor a = { &log, 'A' }, b = { &log, 'B' }, d = { &log, 'C' };
+
+		ih_coop_add(c, actor_fn, &a, 0);
+		ih_coop_add(c, actor_fn, &b, 1);
+		ih_coop_add(c, actor_fn, &d, 2);
+		cr_assert_eq(ih_coop_run_random(c, 99, 3, 8, run ? t2 : t1, sizeof(t1)), 0);
+	}
+	cr_expect_str_eq(t1, t2);
+}
+
+static struct ih_mutex m1, m2;
+
+static void ab_fn(void *arg)
+{
+	bool flip = arg != NULL;
+
+	ih_mutex_lock(flip ? &m2 : &m1);
+	ih_sched_point(w, "first");
+	ih_mutex_lock(flip ? &m1 : &m2);
+	ih_mutex_unlock(flip ? &m1 : &m2);
+	ih_mutex_unlock(flip ? &m2 : &m1);
+}
+
+Test(coop, lock_order_inversion_is_reported_as_deadlock, .signal = SIGABRT)
+{
+	ih_mutex_init(&m1);
+	ih_mutex_init(&m2);
+	ih_coop_add(c, ab_fn, NULL, 0);
+	ih_coop_add(c, ab_fn, (void *)1, 1);
+	ih_coop_run_script(c, "A@first B@first A B", NULL, 0);
+}
+
+Test(coop, needs_a_sequential_world)
+{
+	struct ih_world_config cfg;
+	struct ih_world *cw;
+	struct ih_coop *cc;
+
+	ih_world_config_init(&cfg);
+	cfg.mode = IH_EXEC_CONCURRENT;
+	cr_assert_eq(ih_world_create(&cfg, &cw), 0);
+	cr_expect_eq(ih_coop_create(cw, &cc), -EINVAL);
+	cr_expect_eq(ih_coop_create(w, &cc), -EINVAL, "w already has a scheduler");
+	ih_world_destroy(cw);
+}
