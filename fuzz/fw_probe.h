@@ -196,6 +196,29 @@ static void fwp_check_dev_board(struct ih_fw_population *p, const struct ih_fw_d
 	IH_BUG_ON(!dev->iommu_group, "%s: fwspec but no group", dev->name);
 }
 
+/*
+ * Whether firmware gave another device of @p an ID of @dev on the same IOMMU (StreamID
+ * aliasing across masters, e.g. a masked iommu-map or an IORT single mapping). One
+ * StreamID has one STE: the last attach wins and the other master's DMA faults, which is
+ * what the hardware does (Linux's SMMUv3 driver refuses such a second master instead).
+ */
+static bool fwp_id_shared(struct ih_fw_population *p, struct ih_device *dev)
+{
+	struct ih_iommu_fwspec *fs = ih_dev_iommu_fwspec_get(dev);
+
+	for (unsigned int i = 0; fs && i < p->ndevs; i++) {
+		struct ih_iommu_fwspec *o = ih_dev_iommu_fwspec_get(p->devs[i].dev);
+
+		if (p->devs[i].dev == dev || !o || o->iommu_fwnode != fs->iommu_fwnode)
+			continue;
+		for (unsigned int a = 0; a < fs->num_ids; a++)
+			for (unsigned int b = 0; b < o->num_ids; b++)
+				if (fs->ids[a] == o->ids[b])
+					return true;
+	}
+	return false;
+}
+
 static int fwp_client_probe(struct ih_device *dev)
 {
 	return 0;
@@ -250,7 +273,7 @@ static void fwp_run_board(struct ih_world *w, u8 mode, u16 fail, struct ih_dt_de
 				IH_BUG_ON(ih_iommu_group_check(fd->dev->iommu_group), "%s",
 					  fd->dev->name);
 			fwp_check_dev_board(p, fd);
-			fwp_map_one(w, fd->dev, true);
+			fwp_map_one(w, fd->dev, !fwp_id_shared(p, fd->dev));
 		}
 	}
 	IH_BUG_ON(ih_iommu_invariant_violations(w), "group invariants broken");

@@ -687,8 +687,12 @@ static void topo_devices(const struct topo *tp)
 			}
 			printf("}");
 		} else {
-			printf("  %-22s %-12s %s\n", dev->name, ih_fw_dev_kind_name(fd->kind),
-			       fd->kind == IH_FW_DEV_PCI_FN ? "" : fw_name(fd));
+			if (fd->kind == IH_FW_DEV_PCI_FN)
+				printf("  %-22s %s, requester ID 0x%04x\n", dev->name,
+				       ih_fw_dev_kind_name(fd->kind), fd->rid);
+			else
+				printf("  %-22s %-12s %s\n", dev->name, ih_fw_dev_kind_name(fd->kind),
+				       fw_name(fd));
 			if (cl) {
 				printf("      iommus = ");
 				print_dt_refs(tp, cl);
@@ -760,7 +764,8 @@ static void topo_hosts(const struct topo *tp)
 			if (tp->p->devs[k].kind != IH_FW_DEV_HOST_BRIDGE ||
 			    tp->p->devs[k].fwnode != fd->fwnode)
 				continue;
-			printf(tp->json ? "%s%u" : "%s0x%02x", n++ ? (tp->json ? ", " : ",") : " ",
+			printf(tp->json ? "%s%u" : "%s0x%02x",
+			       n++ ? (tp->json ? ", " : ",") : (tp->json ? "" : " "),
 			       tp->p->devs[k].bus);
 		}
 		if (tp->p->dt) {
