@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A device's DMA as the bus master issues it: through the emulated IOMMU, page by page. */
+#include "check/check_priv.h"
 #include "iommu_priv.h"
 
 int ih_dma_access(struct ih_device *dev, u64 iova, size_t len, enum ih_dma_dir dir, ih_pa_t *pa)
@@ -31,6 +32,8 @@ int ih_dma_access(struct ih_device *dev, u64 iova, size_t len, enum ih_dma_dir d
 
 		if (ret)
 			return ret;
+		/* The IOTLB-staleness checker compares the result with the page table. */
+		ih_check_dma_translate(dev, at, out);
 		if (pa && at == iova)
 			*pa = out;
 		if (page == last)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <ih/diag.h>
+#include <ih/dma.h>
 #include <ih/io_pgtable.h>
 #include "iommu_priv.h"
 
@@ -70,8 +71,25 @@ int ih_iommu_domain_alloc_type(struct ih_device *dev, enum ih_domain_type type,
 	d->w = dev->world;
 	if (!d->pgsize_bitmap)
 		d->pgsize_bitmap = ops->pgsize_bitmap;
+	/* DMA-API domains carry the DMA layer's cookie for exactly their lifetime. */
+	if (type == IH_DOMAIN_DMA || type == IH_DOMAIN_DMA_FQ) {
+		ret = ih_dma_domain_init(d, dev);
+		if (ret) {
+			d->ops->free(d);
+			return ret;
+		}
+	}
 	*out = d;
 	return 0;
+}
+
+void ih_iommu_domain_destroy(struct ih_iommu_domain *domain)
+{
+	if (!domain)
+		return;
+	ih_dma_domain_fini(domain);
+	if (domain->ops && domain->ops->free)
+		domain->ops->free(domain);
 }
 
 int ih_iommu_domain_attach_dev(struct ih_iommu_domain *domain, struct ih_device *dev)
@@ -91,8 +109,7 @@ int ih_iommu_domain_alloc(struct ih_device *dev, struct ih_iommu_domain **out)
 
 void ih_iommu_domain_free(struct ih_iommu_domain *domain)
 {
-	if (domain && domain->ops->free)
-		domain->ops->free(domain);
+	ih_iommu_domain_destroy(domain);
 }
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* IOMMU groups: membership, default domains, DMA ownership and its invariants. */
 #include <ih/alloc.h>
+#include <ih/check.h>
 #include <ih/diag.h>
 #include <ih/regress.h>
 #include <ih/sched.h>
@@ -73,8 +74,7 @@ struct ih_iommu_group *ih_iommu_group_get(struct ih_device *dev)
 
 static void free_domain(struct ih_iommu_domain *d)
 {
-	if (d && d->ops && d->ops->free)
-		d->ops->free(d);
+	ih_iommu_domain_destroy(d);
 }
 
 void ih_iommu_group_put(struct ih_iommu_group *group)
@@ -185,6 +185,7 @@ static int attach_all_locked(struct ih_iommu_group *group, struct ih_iommu_domai
 
 		if (ret)
 			return ret;
+		m->attached = domain;
 	}
 	group->domain = domain;
 	return 0;
@@ -225,7 +226,8 @@ int ih_iommu_group_add_probed_dev(struct ih_device *dev)
 	ret = ih_iommu_domain_attach_dev(group->domain, dev);
 	if (ret)
 		goto err_unlock;
-	(m)->next = group->devices;
+	m->attached = group->domain;
+	m->next = group->devices;
 	group->devices = m;
 	group->num_devices++;
 	/* The device keeps the reference device_group gave us. */
@@ -593,8 +595,10 @@ static int violation(struct ih_iommu_group *group, const char *what)
 	struct ih_iommu_state *st = ih_iommu_state(group->w);
 
 	__atomic_fetch_add(&st->invariant_violations, 1, __ATOMIC_RELAXED);
-	ih_log(group->w, IH_LOG_WARN, "iommu-group %d: invariant broken: %s (owner_cnt %u, %s)",
-	       group->id, what, group->owner_cnt, group->owner ? "explicit owner" : "DMA API");
+	/* Also into the world's report sink, which logs it. */
+	ih_report(group->w, IH_REPORT_GROUP_INVARIANT, group->devices ? group->devices->dev->name : "",
+		  "iommu_group_check", 0, 0, "iommu-group %d: invariant broken: %s (owner_cnt %u, %s)",
+		  group->id, what, group->owner_cnt, group->owner ? "explicit owner" : "DMA API");
 	return -EUCLEAN;
 }
 
@@ -614,6 +618,8 @@ static int group_check_locked(struct ih_iommu_group *group)
 				return violation(group, "a driver_managed_dma driver counted as DMA-API user");
 		}
 		claims += m->explicit_claims;
+		if (m->attached != group->domain)
+			return violation(group, "a member is not attached to the group's domain");
 	}
 	if (group->owner) {
 		if (users)

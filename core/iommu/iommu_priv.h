@@ -40,12 +40,14 @@ struct ih_iommu_state {
  * @dma_api_use: counted in owner_cnt as a DMA-API user (a bound driver without
  *	driver_managed_dma): what makes owner_cnt checkable against the members.
  * @explicit_claims: claims an explicit owner made through this device.
+ * @attached: the domain the driver last attached the device to.
  * @next: the next member.
  */
 struct ih_group_member {
 	struct ih_device *dev;
 	bool dma_api_use;
 	unsigned int explicit_claims;
+	struct ih_iommu_domain *attached;
 	struct ih_group_member *next;
 };
 
@@ -78,6 +80,8 @@ void ih_iommu_group_remove_dev(struct ih_device *dev);
 int ih_iommu_domain_alloc_type(struct ih_device *dev, enum ih_domain_type type,
 			       struct ih_iommu_domain **out);
 int ih_iommu_domain_attach_dev(struct ih_iommu_domain *domain, struct ih_device *dev);
+/* Free a domain of any type: the DMA cookie first (ih_dma_domain_fini), then the driver's. */
+void ih_iommu_domain_destroy(struct ih_iommu_domain *domain);
 
 static inline const struct ih_iommu_ops *ih_dev_iommu_ops(struct ih_device *dev)
 {

@@ -7,6 +7,7 @@
 #include <ih/regress.h>
 #include <ih/sched.h>
 #include <ih/world.h>
+#include "check/check_priv.h"
 #include "iommu_priv.h"
 #include "platform/world_priv.h"
 
@@ -48,6 +49,12 @@ struct ih_iommu_state *ih_iommu_state(struct ih_world *w)
 	if (st)
 		return st;
 	if (ih_base_init(w))
+		return NULL;
+	/*
+	 * The checkers' state (and its bus notifier) before ours: it must exist before any
+	 * notifier call can create a DMA domain, and be torn down after us.
+	 */
+	if (!ih_check_state(w))
 		return NULL;
 	st = ih_alloc(w, sizeof(*st), "iommu:state");
 	if (!st)

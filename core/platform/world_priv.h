@@ -7,6 +7,7 @@
 
 #include <ih/world.h>
 #include <ih/alloc.h>
+#include <ih/check.h>
 #include <ih/clock.h>
 #include <ih/mmio.h>
 #include <ih/sched.h>
@@ -84,6 +85,22 @@ struct ih_sched_state {
 	u32 yield_ppm;
 };
 
+/*
+ * The report sink (ih/check.h). Embedded and valid when zeroed, so a report never needs
+ * an allocation: counts are atomics, the last report is guarded by a spin flag.
+ */
+struct ih_report_state {
+	unsigned long counts[IH_REPORT_NR_KINDS]; /* atomic */
+	unsigned long total;                      /* atomic */
+	int last_lock;                            /* atomic spin flag for last */
+	bool has_last;
+	struct ih_report last;
+	ih_report_fn fn; /* set-up time only */
+	void *fn_opaque;
+	unsigned int disabled; /* atomic; IH_CHECK_* bits switched off (0: all on) */
+	int create_lock;       /* atomic spin flag: creation of check and dma state */
+};
+
 struct ih_world {
 	struct ih_world_config cfg;
 	unsigned int log_mask;
@@ -100,6 +117,9 @@ struct ih_world {
 	/* Higher layers (base, iommu, dma, ...) hang their state here. */
 	struct ih_base_state *base;
 	struct ih_iommu_state *iommu;
+	struct ih_report_state report;
+	struct ih_check_state *check; /* core/check bookkeeping, created on first use */
+	struct ih_dma_state *dma;     /* core/dma world-wide defaults, created on first use */
 };
 
 /* Module set-up and teardown called by world.c, in dependency order. */

@@ -19,20 +19,59 @@ static struct tiommu *dev_tiommu(struct ih_device *dev)
 	return iommu ? container_of(iommu, struct tiommu, iommu) : NULL;
 }
 
+/* ---- The modelled TLB ---- */
+
+/* Drop entries of @domain (NULL: any) whose page lies in [lo, hi]. */
+static void tlb_inval(struct tiommu *t, const void *domain, u64 lo, u64 hi)
+{
+	pthread_mutex_lock(&t->hw_lock);
+	for (unsigned int i = 0; i < TIOMMU_TLB_SIZE; i++) {
+		struct tiommu_tlbe *e = &t->tlb[i];
+
+		if (e->valid && (!domain || e->domain == domain) && e->iova + SZ_4K - 1 >= lo &&
+		    e->iova <= hi)
+			e->valid = false;
+	}
+	t->gen++;
+	pthread_mutex_unlock(&t->hw_lock);
+}
+
+struct ih_io_pgtable_ops *tiommu_domain_pgtable(struct ih_iommu_domain *domain)
+{
+	return container_of(domain, struct tdomain, domain)->pgt;
+}
+
+unsigned int tiommu_tlb_entries(struct tiommu *t)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&t->hw_lock);
+	for (unsigned int i = 0; i < TIOMMU_TLB_SIZE; i++)
+		n += t->tlb[i].valid;
+	pthread_mutex_unlock(&t->hw_lock);
+	return n;
+}
+
 static void t_flush_all(void *cookie)
 {
-	((struct tiommu *)cookie)->tlb_flush_all++;
+	struct tiommu *t = cookie;
+
+	__atomic_fetch_add(&t->tlb_flush_all, 1, __ATOMIC_RELAXED);
+	tlb_inval(t, NULL, 0, ~0ULL);
 }
 
 static void t_flush_walk(u64 iova, size_t size, size_t granule, void *cookie)
 {
-	((struct tiommu *)cookie)->tlb_flush_walk++;
+	struct tiommu *t = cookie;
+
+	__atomic_fetch_add(&t->tlb_flush_walk, 1, __ATOMIC_RELAXED);
+	tlb_inval(t, NULL, iova, iova + size - 1);
 }
 
 static void t_add_page(struct ih_iommu_iotlb_gather *gather, u64 iova, size_t granule,
 		       void *cookie)
 {
-	((struct tiommu *)cookie)->tlb_add_page++;
+	__atomic_fetch_add(&((struct tiommu *)cookie)->tlb_add_page, 1, __ATOMIC_RELAXED);
 	ih_iommu_iotlb_gather_add_range(gather, iova, granule);
 }
 
@@ -44,8 +83,30 @@ static const struct ih_iommu_flush_ops t_flush_ops = {
 
 static int t_attach(struct ih_iommu_domain *domain, struct ih_device *dev)
 {
-	container_of(domain, struct tdomain, domain)->t->attaches++;
-	return 0;
+	struct tdomain *d = container_of(domain, struct tdomain, domain);
+	struct ih_iommu_fwspec *fwspec = ih_dev_iommu_fwspec_get(dev);
+	struct tiommu *t = d->t;
+	int slot = -1;
+
+	t->attaches++;
+	if (!fwspec || !fwspec->num_ids)
+		return 0;
+	/* The "stream table": the master's ID now selects this domain. */
+	pthread_mutex_lock(&t->hw_lock);
+	for (int i = 0; i < TIOMMU_MAX_MASTERS; i++) {
+		if (t->masters[i].domain && t->masters[i].sid == fwspec->ids[0]) {
+			slot = i;
+			break;
+		}
+		if (!t->masters[i].domain && slot < 0)
+			slot = i;
+	}
+	if (slot >= 0) {
+		t->masters[slot].sid = fwspec->ids[0];
+		t->masters[slot].domain = d;
+	}
+	pthread_mutex_unlock(&t->hw_lock);
+	return slot >= 0 ? 0 : -ENOSPC;
 }
 
 static int t_map(struct ih_iommu_domain *domain, u64 iova, ih_pa_t paddr, size_t pgsize,
@@ -66,7 +127,24 @@ static size_t t_unmap(struct ih_iommu_domain *domain, u64 iova, size_t pgsize, s
 
 static void t_sync(struct ih_iommu_domain *domain, struct ih_iommu_iotlb_gather *gather)
 {
-	container_of(domain, struct tdomain, domain)->t->iotlb_sync++;
+	struct tdomain *d = container_of(domain, struct tdomain, domain);
+
+	__atomic_fetch_add(&d->t->iotlb_sync, 1, __ATOMIC_RELAXED);
+	if (!READ_ONCE(d->t->forgetful_sync) && gather->start <= gather->end)
+		tlb_inval(d->t, d, gather->start, gather->end);
+}
+
+static void t_flush_iotlb_all(struct ih_iommu_domain *domain)
+{
+	struct tdomain *d = container_of(domain, struct tdomain, domain);
+	void (*hook)(struct tiommu *t) = d->t->flush_all_hook;
+
+	__atomic_fetch_add(&d->t->iotlb_flush_all, 1, __ATOMIC_RELAXED);
+	if (hook) {
+		d->t->flush_all_hook = NULL;
+		hook(d->t);
+	}
+	tlb_inval(d->t, d, 0, ~0ULL);
 }
 
 static ih_pa_t t_iova_to_phys(struct ih_iommu_domain *domain, u64 iova)
@@ -81,11 +159,28 @@ static void t_free(struct ih_iommu_domain *domain)
 	struct tdomain *d = container_of(domain, struct tdomain, domain);
 
 	d->t->domains_alive--;
+	pthread_mutex_lock(&d->t->hw_lock);
+	for (int i = 0; i < TIOMMU_MAX_MASTERS; i++)
+		if (d->t->masters[i].domain == d)
+			d->t->masters[i].domain = NULL;
+	pthread_mutex_unlock(&d->t->hw_lock);
+	tlb_inval(d->t, d, 0, ~0ULL);
 	ih_io_pgtable_free(d->pgt);
 	ih_free(d->t->w, d);
 }
 
 static const struct ih_iommu_domain_ops t_paging_ops = {
+	.attach_dev = t_attach,
+	.map_pages = t_map,
+	.unmap_pages = t_unmap,
+	.iotlb_sync = t_sync,
+	.iova_to_phys = t_iova_to_phys,
+	.flush_iotlb_all = t_flush_iotlb_all,
+	.free = t_free,
+};
+
+/* The same without flush_iotlb_all: the DMA layer cannot use a flush queue. */
+static const struct ih_iommu_domain_ops t_paging_noflush_ops = {
 	.attach_dev = t_attach,
 	.map_pages = t_map,
 	.unmap_pages = t_unmap,
@@ -128,7 +223,7 @@ static int t_domain_alloc(struct ih_device *dev, enum ih_domain_type type,
 			ih_free(t->w, d);
 			return -ENOMEM;
 		}
-		d->domain.ops = &t_paging_ops;
+		d->domain.ops = t->no_flush_all ? &t_paging_noflush_ops : &t_paging_ops;
 		d->domain.pgsize_bitmap = cfg.pgsize_bitmap;
 		d->domain.aperture_start = 0;
 		d->domain.aperture_end = (1ULL << 48) - 1;
@@ -196,10 +291,84 @@ const struct ih_iommu_ops *tiommu_ops(void)
 	return &t_ops;
 }
 
+/* ---- The modelled hardware's side of ih_dma_access() ---- */
+
+static int t_hw_translate(void *hw, u32 sid, u64 iova, bool write, ih_pa_t *pa)
+{
+	struct tiommu *t = hw;
+	const struct tdomain *d = NULL;
+	u64 page = iova & ~(u64)(SZ_4K - 1);
+	unsigned long gen;
+	ih_pa_t out;
+
+	pthread_mutex_lock(&t->hw_lock);
+	for (int i = 0; i < TIOMMU_MAX_MASTERS; i++)
+		if (t->masters[i].domain && t->masters[i].sid == sid)
+			d = t->masters[i].domain;
+	if (d && d->domain.type == IH_DOMAIN_IDENTITY) {
+		pthread_mutex_unlock(&t->hw_lock);
+		*pa = iova;
+		return 0;
+	}
+	if (!d || !d->pgt) {
+		t->dma_faults++;
+		pthread_mutex_unlock(&t->hw_lock);
+		return -EFAULT;
+	}
+	for (unsigned int i = 0; i < TIOMMU_TLB_SIZE; i++) {
+		if (t->tlb[i].valid && t->tlb[i].domain == d && t->tlb[i].iova == page) {
+			t->tlb_hits++;
+			*pa = t->tlb[i].pa + (iova - page);
+			pthread_mutex_unlock(&t->hw_lock);
+			return 0;
+		}
+	}
+	t->tlb_misses++;
+	gen = t->gen;
+	pthread_mutex_unlock(&t->hw_lock);
+	/* The walk runs without the TLB lock: the table code calls our flush ops under its own. */
+	out = d->pgt->iova_to_phys(d->pgt, page);
+	pthread_mutex_lock(&t->hw_lock);
+	if (out == IH_PA_INVALID) {
+		t->dma_faults++;
+		pthread_mutex_unlock(&t->hw_lock);
+		return -EFAULT;
+	}
+	if (gen == t->gen) {
+		struct tiommu_tlbe *e = &t->tlb[t->tlb_next++ % TIOMMU_TLB_SIZE];
+
+		*e = (struct tiommu_tlbe){ .domain = d, .iova = page, .pa = out, .valid = true };
+	}
+	pthread_mutex_unlock(&t->hw_lock);
+	*pa = out + (iova - page);
+	return 0;
+}
+
+static bool t_hw_tlb_covers(void *hw, u64 iova, size_t size)
+{
+	struct tiommu *t = hw;
+	bool hit = false;
+
+	pthread_mutex_lock(&t->hw_lock);
+	for (unsigned int i = 0; i < TIOMMU_TLB_SIZE && !hit; i++)
+		hit = t->tlb[i].valid && t->tlb[i].iova + SZ_4K - 1 >= iova &&
+		      t->tlb[i].iova <= iova + size - 1;
+	pthread_mutex_unlock(&t->hw_lock);
+	return hit;
+}
+
+static const struct ih_iommu_hw_ops t_hw_ops = {
+	.translate = t_hw_translate,
+	.tlb_covers = t_hw_tlb_covers,
+};
+
 int tiommu_register(struct ih_world *w, struct tiommu *t)
 {
 	t->w = w;
 	t->iommu.name = "tiommu";
+	pthread_mutex_init(&t->hw_lock, NULL);
+	t->iommu.hw_ops = &t_hw_ops;
+	t->iommu.hw = t;
 	return ih_iommu_device_register(w, &t->iommu, &t_ops, tiommu_fwnode(t), NULL);
 }
 

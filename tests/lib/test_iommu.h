@@ -10,8 +10,26 @@
 /*
  * The test IOMMU is a real driver against the core's ops table: its paging domains are
  * ARM LPAE stage-1 io-pgtables in simulated memory, and every flush op is counted so a
- * test can assert exact invalidation traffic. There is no hardware behind it.
+ * test can assert exact invalidation traffic.
+ *
+ * Behind it sits a small modelled "hardware" (hw_ops) so ih_dma_access() works: a
+ * fully associative TLB of TIOMMU_TLB_SIZE 4K entries tagged by domain, filled by a
+ * software walk of the attached domain's table (iova_to_phys) and invalidated by the
+ * flush ops: tlb_flush_walk (range, every domain), tlb_flush_all (everything),
+ * iotlb_sync (the gathered range of that domain) and flush_iotlb_all (that domain).
+ * Identity domains pass addresses through, blocked ones fault. A walk that races with an
+ * invalidation does not fill the TLB (a generation count), as a TLBI waits for walks.
  */
+#define TIOMMU_TLB_SIZE 32
+#define TIOMMU_MAX_MASTERS 16
+
+struct tiommu_tlbe {
+	const void *domain;
+	u64 iova; /* 4K page */
+	ih_pa_t pa;
+	bool valid;
+};
+
 struct tiommu {
 	struct ih_iommu_device iommu;
 	struct ih_world *w;
@@ -22,10 +40,31 @@ struct tiommu {
 	bool no_identity;       /* domain_alloc refuses IH_DOMAIN_IDENTITY */
 	const char *fail_probe; /* probe_device fails for this device name */
 	int def_domain_type;    /* returned by def_domain_type for every device */
-	/* counters */
+	/* counters (the flush ones are updated atomically: several domains flush at once) */
 	unsigned long xlates, probes, releases, attaches, domains_alive;
 	unsigned long tlb_flush_all, tlb_flush_walk, tlb_add_page, iotlb_sync;
+	/* DMA-layer knobs and counters (zero: the correct driver) */
+	bool forgetful_sync;    /* iotlb_sync counts but invalidates nothing (a buggy driver) */
+	bool no_flush_all;      /* paging domains have no flush_iotlb_all: no flush queue */
+	/* called once from the next flush_iotlb_all, mid-flush (set-up: a test's own thread) */
+	void (*flush_all_hook)(struct tiommu *t);
+	unsigned long iotlb_flush_all, tlb_hits, tlb_misses, dma_faults;
+	/* the modelled hardware (private to test_iommu.c) */
+	pthread_mutex_t hw_lock; /* protects masters, tlb, tlb_next, gen */
+	struct {
+		u32 sid;
+		const void *domain; /* struct tdomain, NULL: free slot */
+	} masters[TIOMMU_MAX_MASTERS];
+	struct tiommu_tlbe tlb[TIOMMU_TLB_SIZE];
+	unsigned int tlb_next;
+	unsigned long gen;
 };
+
+/* The io-pgtable behind one of the test IOMMU's paging domains (NULL for static ones). */
+struct ih_io_pgtable_ops *tiommu_domain_pgtable(struct ih_iommu_domain *domain);
+
+/* Valid TLB entries of @t right now. */
+unsigned int tiommu_tlb_entries(struct tiommu *t);
 
 const struct ih_iommu_ops *tiommu_ops(void);
 
