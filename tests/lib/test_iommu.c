@@ -386,11 +386,15 @@ static int tiommu_pdrv_probe(struct ih_device *dev)
 	t->w = dev->world;
 	t->def_domain_type = p->def_domain_type;
 	t->iommu.name = dev->name;
+	pthread_mutex_init(&t->hw_lock, NULL);
+	t->iommu.hw_ops = &t_hw_ops;
+	t->iommu.hw = t;
 	/* drvdata first: registration may call back into of_xlate for waiting clients. */
 	ih_dev_set_drvdata(dev, t);
 	ret = ih_iommu_device_register(dev->world, &t->iommu, &t_ops, dev->fwnode, dev);
 	if (ret) {
 		ih_dev_set_drvdata(dev, NULL);
+		pthread_mutex_destroy(&t->hw_lock);
 		ih_free(dev->world, t);
 		return ret;
 	}
@@ -404,6 +408,7 @@ static void tiommu_pdrv_remove(struct ih_device *dev)
 	struct tiommu *t = ih_dev_get_drvdata(dev);
 
 	ih_iommu_device_unregister(dev->world, &t->iommu);
+	pthread_mutex_destroy(&t->hw_lock);
 	ih_free(dev->world, t);
 	p->unbinds++;
 }

@@ -21,7 +21,8 @@
  * invalidation does not fill the TLB (a generation count), as a TLBI waits for walks.
  */
 #define TIOMMU_TLB_SIZE 32
-#define TIOMMU_MAX_MASTERS 16
+/* Enough for real firmware: the ThinkPad X13s SMMU serves over a hundred masters. */
+#define TIOMMU_MAX_MASTERS 512
 
 struct tiommu_tlbe {
 	const void *domain;
