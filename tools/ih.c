@@ -691,8 +691,8 @@ static void topo_devices(const struct topo *tp)
 				printf("  %-22s %s, requester ID 0x%04x\n", dev->name,
 				       ih_fw_dev_kind_name(fd->kind), fd->rid);
 			else
-				printf("  %-22s %-12s %s\n", dev->name, ih_fw_dev_kind_name(fd->kind),
-				       fw_name(fd));
+				printf("  %-22s %-12s %s\n", dev->name,
+				       ih_fw_dev_kind_name(fd->kind), fw_name(fd));
 			if (cl) {
 				printf("      iommus = ");
 				print_dt_refs(tp, cl);
