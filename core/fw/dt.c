@@ -103,6 +103,36 @@ static int dt_fdt_err(struct dt_ctx *c, int node, const char *prop, int fdterr, 
 	return dt_err(c, err, node, prop, "%s: %s", what, fdt_strerror(fdterr));
 }
 
+/*
+ * dt_check_progress() - walk the structure block's tags with libfdt's fdt_next_tag() and
+ * refuse one that does not move forward. libfdt 1.6.1 adds a property's length to the
+ * offset in int arithmetic: a length of 2^32 - 12 lands the next tag on the property's own
+ * tag, and fdt_check_full() then loops forever (found by fuzz_dtb_probe). A walk that
+ * ends early, or a bad header, is left to fdt_check_full() to report.
+ */
+static int dt_check_progress(struct dt_ctx *c)
+{
+	int offset, next = 0;
+	u32 tag;
+
+	/* A bad header: fdt_check_full() checks it again first and says why. */
+	if (fdt_check_header(c->fdt))
+		return 0;
+	do {
+		offset = next;
+		tag = fdt_next_tag(c->fdt, offset, &next);
+		if (next < 0)
+			return 0;
+		if (next <= offset)
+			return ih_fw_diag_set(c->diag, -EINVAL,
+					      (long)fdt_off_dt_struct(c->fdt) + offset, NULL, NULL,
+					      "structure block: the tag at 0x%x does not advance (a "
+					      "property length that wraps)",
+					      offset);
+	} while (tag != FDT_END);
+	return 0;
+}
+
 static char *dt_strdup(struct dt_ctx *c, const char *s, size_t len, const char *site)
 {
 	char *p = ih_alloc(c->w, len + 1, site);
@@ -974,6 +1004,9 @@ int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_
 				     "FDT version %u predates 16: not supported", fdt_version(copy));
 		goto free_desc;
 	}
+	ret = dt_check_progress(c);
+	if (ret)
+		goto free_desc;
 	ret = fdt_check_full(copy, size);
 	if (ret) {
 		ret = dt_fdt_err(c, -1, NULL, ret, "fdt_check_full");
