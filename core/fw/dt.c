@@ -110,13 +110,16 @@ static int dt_fdt_err(struct dt_ctx *c, int node, const char *prop, int fdterr, 
  * tag, and fdt_check_full() then loops forever (found by fuzz_dtb_probe). A walk that
  * ends early, or a bad header, is left to fdt_check_full() to report.
  */
-static int dt_check_progress(struct dt_ctx *c)
+static int dt_check_progress(struct dt_ctx *c, size_t size)
 {
 	int offset, next = 0;
 	u32 tag;
 
-	/* A bad header: fdt_check_full() checks it again first and says why. */
-	if (fdt_check_header(c->fdt))
+	/*
+	 * A bad header, or a totalsize beyond the buffer (fdt_next_tag() reads up to
+	 * totalsize): fdt_check_full() checks those first and says why.
+	 */
+	if (fdt_check_header(c->fdt) || fdt_totalsize(c->fdt) > size)
 		return 0;
 	do {
 		offset = next;
@@ -1004,7 +1007,7 @@ int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_
 				     "FDT version %u predates 16: not supported", fdt_version(copy));
 		goto free_desc;
 	}
-	ret = dt_check_progress(c);
+	ret = dt_check_progress(c, size);
 	if (ret)
 		goto free_desc;
 	ret = fdt_check_full(copy, size);
