@@ -51,9 +51,10 @@ function(ih_add_tsan_expect_report name target args regex)
 		PASS_REGULAR_EXPRESSION "${regex}" ENVIRONMENT "${IH_SAN_ENV}")
 endfunction()
 
-# fuzz/fuzz_<target>.c -> fuzz_<target>. With IH_FUZZ it links libFuzzer; otherwise a
-# replay main() runs the files and folders given on its command line. Either way ctest
-# replays corpus/<target>/ (label fuzz-replay).
+# fuzz/fuzz_<target>.c -> fuzz_<target>. With IH_FUZZ_ENGINE it links that engine (OSS-Fuzz
+# builds, no tests); with IH_FUZZ it links libFuzzer; otherwise a replay main() runs the files
+# and folders given on its command line. ctest replays corpus/<target>/ and the kept findings
+# in corpus/regress/<target>/ (label fuzz-replay) when those folders exist.
 function(ih_add_fuzzer src)
 	get_filename_component(name ${src} NAME_WE)
 	string(REGEX REPLACE "^fuzz_" "" target ${name})
@@ -63,18 +64,34 @@ function(ih_add_fuzzer src)
 	# fuzz/fw_probe.h reuses tests/fw helpers, which name the source tree.
 	target_compile_definitions(${name} PRIVATE IH_SOURCE_DIR="${IH_SRC}")
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
-	if(IH_FUZZ)
+	if(IH_FUZZ_ENGINE)
+		separate_arguments(engine UNIX_COMMAND "${IH_FUZZ_ENGINE}")
+		target_link_libraries(${name} PRIVATE ${engine})
+		set_target_properties(${name} PROPERTIES LINKER_LANGUAGE CXX)
+		install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/iommu-harness)
+		return()
+	elseif(IH_FUZZ)
 		target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 		set(replay_args -runs=0)
 	else()
 		target_sources(${name} PRIVATE ${IH_SRC}/fuzz/replay_main.c)
 		set(replay_args)
 	endif()
-	set(corpus ${IH_SRC}/corpus/${target})
-	if(BUILD_TESTING AND EXISTS ${corpus} AND NOT IH_SANITIZE STREQUAL "thread")
-		add_test(NAME ${name}_replay COMMAND ${name} ${replay_args} ${corpus})
-		set_tests_properties(${name}_replay PROPERTIES LABELS fuzz-replay TIMEOUT 600
-			ENVIRONMENT "${IH_SAN_ENV}")
+	if(BUILD_TESTING AND NOT IH_SANITIZE STREQUAL "thread")
+		foreach(kind IN ITEMS corpus regress)
+			if(kind STREQUAL "corpus")
+				set(dir ${IH_SRC}/corpus/${target})
+				set(test ${name}_replay)
+			else()
+				set(dir ${IH_SRC}/corpus/regress/${target})
+				set(test ${name}_regress)
+			endif()
+			if(EXISTS ${dir})
+				add_test(NAME ${test} COMMAND ${name} ${replay_args} ${dir})
+				set_tests_properties(${test} PROPERTIES LABELS fuzz-replay TIMEOUT 600
+					ENVIRONMENT "${IH_SAN_ENV}")
+			endif()
+		endforeach()
 	endif()
 	install(TARGETS ${name} RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/iommu-harness)
 endfunction()

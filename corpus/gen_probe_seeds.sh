@@ -12,9 +12,9 @@ hdr() { # mode fail -> 4 bytes
 }
 
 gen() { # srcdir dstdir
-	# Regenerate everything but the kept findings (regress-*).
+	# Kept findings live in corpus/regress/<target>/, not here.
+	rm -rf "$2"
 	mkdir -p "$2"
-	find "$2" -type f ! -name 'regress-*' -delete
 	for f in "$1"/*; do
 		[ -f "$f" ] || continue
 		name=$(basename "$f")

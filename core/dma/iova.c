@@ -736,13 +736,51 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Check the caches of one order; called with all its locks held (cpu, depot, tree). */
+static int check_order_locked(struct ih_iova_domain *iovad, unsigned int order, char *msg,
+			      size_t len)
+{
+	struct iova_rcache *rc = &iovad->rcaches[order];
+	size_t max = (2 * iovad->ncpus + rc->depot_size) * (size_t)IH_IOVA_MAG_SIZE, nseen = 0;
+	u64 *seen;
+	int ret = 0;
+
+	/* Host memory: a checker must not fail under the model's fault injection. */
+	seen = malloc(max * sizeof(*seen) + 1);
+	IH_BUG_ON(!seen, "iova: host memory for the check");
+	for (unsigned int k = 0; k < iovad->ncpus && !ret; k++) {
+		ret = check_mag(iovad, rc->cpu[k].loaded, order, seen, &nseen, msg, len);
+		if (!ret)
+			ret = check_mag(iovad, rc->cpu[k].prev, order, seen, &nseen, msg, len);
+	}
+	for (struct iova_magazine *m = rc->depot; m && !ret; m = m->next) {
+		if (!mag_full(m)) {
+			snprintf(msg, len, "iova: depot magazine of order %u not full", order);
+			ret = -EUCLEAN;
+		} else {
+			ret = check_mag(iovad, m, order, seen, &nseen, msg, len);
+		}
+	}
+	/* A pfn cached twice would be handed out twice (orders cannot share a start pfn). */
+	if (!ret && nseen > 1) {
+		qsort(seen, nseen, sizeof(*seen), cmp_u64);
+		for (size_t i = 1; i < nseen && !ret; i++) {
+			if (seen[i] == seen[i - 1]) {
+				snprintf(msg, len, "iova: pfn 0x%llx cached twice",
+					 (unsigned long long)seen[i]);
+				ret = -EUCLEAN;
+			}
+		}
+	}
+	free(seen);
+	return ret;
+}
+
 int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 {
 	char dummy[8];
 	struct iova_check c = {
 	    .iovad = iovad, .msg = msg ? msg : dummy, .len = msg ? len : sizeof(dummy)};
-	size_t max = 0, nseen = 0;
-	u64 *seen;
 	int ret;
 
 	pthread_mutex_lock(&iovad->tree_lock);
@@ -750,49 +788,23 @@ int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 	if (!ret)
 		ret = ih_avl_walk(&iovad->tree, check_node, &c);
 	pthread_mutex_unlock(&iovad->tree_lock);
-	if (ret)
-		return ret;
-	/* Room for every cached pfn: two magazines per CPU and the depot, per order. */
-	for (unsigned int i = 0; i < IH_IOVA_RANGE_CACHE_MAX_SIZE; i++)
-		max += (2 * iovad->ncpus + iovad->rcaches[i].depot_size) * (size_t)IH_IOVA_MAG_SIZE;
-	/* Host memory: a checker must not fail under the model's fault injection. */
-	seen = malloc(max * sizeof(*seen) + 1);
-	IH_BUG_ON(!seen, "iova: host memory for the check");
+	/*
+	 * Each order under all of its locks, in the documented order (CPU locks in CPU order:
+	 * nobody else holds two), so deferred work running meanwhile is seen consistently.
+	 */
 	for (unsigned int i = 0; i < IH_IOVA_RANGE_CACHE_MAX_SIZE && !ret; i++) {
 		struct iova_rcache *rc = &iovad->rcaches[i];
 
+		for (unsigned int k = 0; k < iovad->ncpus; k++)
+			pthread_mutex_lock(&rc->cpu[k].lock);
 		pthread_mutex_lock(&rc->depot_lock);
 		pthread_mutex_lock(&iovad->tree_lock);
-		for (unsigned int k = 0; k < iovad->ncpus && !ret; k++) {
-			ret = check_mag(iovad, rc->cpu[k].loaded, i, seen, &nseen, c.msg, c.len);
-			if (!ret)
-				ret = check_mag(iovad, rc->cpu[k].prev, i, seen, &nseen, c.msg,
-						c.len);
-		}
-		for (struct iova_magazine *m = rc->depot; m && !ret; m = m->next) {
-			if (!mag_full(m)) {
-				snprintf(c.msg, c.len, "iova: depot magazine of order %u not full",
-					 i);
-				ret = -EUCLEAN;
-			} else {
-				ret = check_mag(iovad, m, i, seen, &nseen, c.msg, c.len);
-			}
-		}
+		ret = check_order_locked(iovad, i, c.msg, c.len);
 		pthread_mutex_unlock(&iovad->tree_lock);
 		pthread_mutex_unlock(&rc->depot_lock);
+		for (unsigned int k = iovad->ncpus; k-- > 0;)
+			pthread_mutex_unlock(&rc->cpu[k].lock);
 	}
-	/* A pfn cached twice would be handed out twice. */
-	if (!ret && nseen > 1) {
-		qsort(seen, nseen, sizeof(*seen), cmp_u64);
-		for (size_t i = 1; i < nseen && !ret; i++) {
-			if (seen[i] == seen[i - 1]) {
-				snprintf(c.msg, c.len, "iova: pfn 0x%llx cached twice",
-					 (unsigned long long)seen[i]);
-				ret = -EUCLEAN;
-			}
-		}
-	}
-	free(seen);
 	return ret;
 }
 

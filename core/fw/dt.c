@@ -103,39 +103,6 @@ static int dt_fdt_err(struct dt_ctx *c, int node, const char *prop, int fdterr, 
 	return dt_err(c, err, node, prop, "%s: %s", what, fdt_strerror(fdterr));
 }
 
-/*
- * dt_check_progress() - walk the structure block's tags with libfdt's fdt_next_tag() and
- * refuse one that does not move forward. libfdt 1.6.1 adds a property's length to the
- * offset in int arithmetic: a length of 2^32 - 12 lands the next tag on the property's own
- * tag, and fdt_check_full() then loops forever (found by fuzz_dtb_probe). A walk that
- * ends early, or a bad header, is left to fdt_check_full() to report.
- */
-static int dt_check_progress(struct dt_ctx *c, size_t size)
-{
-	int offset, next = 0;
-	u32 tag;
-
-	/*
-	 * A bad header, or a totalsize beyond the buffer (fdt_next_tag() reads up to
-	 * totalsize): fdt_check_full() checks those first and says why.
-	 */
-	if (fdt_check_header(c->fdt) || fdt_totalsize(c->fdt) > size)
-		return 0;
-	do {
-		offset = next;
-		tag = fdt_next_tag(c->fdt, offset, &next);
-		if (next < 0)
-			return 0;
-		if (next <= offset)
-			return ih_fw_diag_set(c->diag, -EINVAL,
-					      (long)fdt_off_dt_struct(c->fdt) + offset, NULL, NULL,
-					      "structure block: the tag at 0x%x does not advance (a "
-					      "property length that wraps)",
-					      offset);
-	} while (tag != FDT_END);
-	return 0;
-}
-
 static char *dt_strdup(struct dt_ctx *c, const char *s, size_t len, const char *site)
 {
 	char *p = ih_alloc(c->w, len + 1, site);
@@ -964,6 +931,59 @@ void ih_dt_free(struct ih_dt_desc *d)
 	ih_free(w, d);
 }
 
+/* Big-endian 32-bit load from the blob (the FDT is big-endian); @off is checked by callers. */
+static u32 dt_be32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+/*
+ * libfdt 1.6.1's fdt_check_full() never returns on a property whose length wraps the
+ * structure-block offset back onto itself (length 0xfffffff4, found by fuzz_dtb). Before
+ * handing the blob to libfdt, walk the token stream once with every step bounded by the
+ * structure block (DTSpec 5.4) and refuse a property that runs past it. libfdt still does
+ * all the real parsing; this only keeps a known library bug from hanging the harness.
+ */
+static int dt_check_prop_lengths(struct dt_ctx *c, size_t size)
+{
+	const u8 *b = c->fdt;
+	u32 off, end, total;
+
+	if (dt_be32(b) != FDT_MAGIC)
+		return 0; /* libfdt reports the bad magic itself */
+	total = dt_be32(b + 4);
+	off = dt_be32(b + 8);
+	end = off + dt_be32(b + 36);
+	if (total > size || off > total || end < off || end > total)
+		return 0; /* header inconsistencies are libfdt's to report */
+	while (off + 4 <= end) {
+		u32 tag = dt_be32(b + off);
+
+		off += 4;
+		if (tag == FDT_BEGIN_NODE) {
+			while (off < end && b[off])
+				off++;
+			off = (off + 4) & ~3u; /* the NUL, then padding to 4 */
+		} else if (tag == FDT_PROP) {
+			u32 len;
+
+			if (off + 8 > end)
+				break;
+			len = dt_be32(b + off);
+			if (len > end - off - 8)
+				return ih_fw_diag_set(c->diag, -EINVAL, (long)off - 4, NULL, NULL,
+						      "property length 0x%x runs past the structure block",
+						      len);
+			off += 8 + ((len + 3) & ~3u);
+		} else if (tag == FDT_END) {
+			break;
+		} else if (tag != FDT_END_NODE && tag != FDT_NOP) {
+			break; /* libfdt reports the bad tag */
+		}
+	}
+	return 0;
+}
+
 int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_desc **out,
 		struct ih_fw_diag *diag)
 {
@@ -1007,7 +1027,7 @@ int ih_dt_parse(struct ih_world *w, const void *blob, size_t size, struct ih_dt_
 				     "FDT version %u predates 16: not supported", fdt_version(copy));
 		goto free_desc;
 	}
-	ret = dt_check_progress(c, size);
+	ret = dt_check_prop_lengths(c, size);
 	if (ret)
 		goto free_desc;
 	ret = fdt_check_full(copy, size);

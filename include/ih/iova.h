@@ -134,7 +134,9 @@ void ih_iova_cache_flush(struct ih_iova_domain *iovad);
  * ih_iova_check() - consistency of the whole domain: the tree's shape and subtree
  * summaries, no overlapping or out-of-range node, and every cached pfn the start of a
  * distinct allocated range of its cache's order.
- * Context: no concurrent call on the domain.
+ * Context: any thread; it takes every lock of the domain, so deferred work (depot trim,
+ * flush-queue reclaim) may run meanwhile. Takes several per-CPU locks: not from a caller
+ * holding one.
  * Return: 0, or -EUCLEAN with @msg (may be NULL) naming the first problem.
  */
 int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len);
