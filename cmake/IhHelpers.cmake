@@ -61,6 +61,8 @@ function(ih_add_fuzzer src)
 	add_executable(${name} ${src} ${IH_SRC}/tests/lib/test_iommu.c)
 	target_include_directories(${name} PRIVATE ${IH_SRC}/fuzz ${IH_SRC}/tests ${IH_SRC}/core
 		${IH_SRC}/hw)
+	# fuzz/fw_probe.h reuses tests/fw helpers, which name the source tree.
+	target_compile_definitions(${name} PRIVATE IH_SOURCE_DIR="${IH_SRC}")
 	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
 	if(IH_FUZZ_ENGINE)
 		separate_arguments(engine UNIX_COMMAND "${IH_FUZZ_ENGINE}")

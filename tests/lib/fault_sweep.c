@@ -10,7 +10,7 @@
 unsigned int fault_sweep(void (*scenario)(struct ih_world *w, void *arg), void *arg,
 			 const char *prefix)
 {
-	struct ih_alloc_site_stat st[64];
+	struct ih_alloc_site_stat st[256];
 	struct ih_world *cw;
 	size_t nsites, runs = 0;
 	unsigned int ours = 0;

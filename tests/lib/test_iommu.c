@@ -372,6 +372,63 @@ int tiommu_register(struct ih_world *w, struct tiommu *t)
 	return ih_iommu_device_register(w, &t->iommu, &t_ops, tiommu_fwnode(t), NULL);
 }
 
+static int tiommu_pdrv_probe(struct ih_device *dev)
+{
+	struct tiommu_pdrv *p = container_of(dev->driver, struct tiommu_pdrv, drv);
+	struct tiommu *t;
+	int ret;
+
+	if (!dev->fwnode)
+		return -ENODEV;
+	t = ih_alloc(dev->world, sizeof(*t), "test:tiommu-pdrv");
+	if (!t)
+		return -ENOMEM;
+	t->w = dev->world;
+	t->def_domain_type = p->def_domain_type;
+	t->iommu.name = dev->name;
+	pthread_mutex_init(&t->hw_lock, NULL);
+	t->iommu.hw_ops = &t_hw_ops;
+	t->iommu.hw = t;
+	/* drvdata first: registration may call back into of_xlate for waiting clients. */
+	ih_dev_set_drvdata(dev, t);
+	ret = ih_iommu_device_register(dev->world, &t->iommu, &t_ops, dev->fwnode, dev);
+	if (ret) {
+		ih_dev_set_drvdata(dev, NULL);
+		pthread_mutex_destroy(&t->hw_lock);
+		ih_free(dev->world, t);
+		return ret;
+	}
+	p->binds++;
+	return 0;
+}
+
+static void tiommu_pdrv_remove(struct ih_device *dev)
+{
+	struct tiommu_pdrv *p = container_of(dev->driver, struct tiommu_pdrv, drv);
+	struct tiommu *t = ih_dev_get_drvdata(dev);
+
+	ih_iommu_device_unregister(dev->world, &t->iommu);
+	pthread_mutex_destroy(&t->hw_lock);
+	ih_free(dev->world, t);
+	p->unbinds++;
+}
+
+void tiommu_pdrv_init(struct tiommu_pdrv *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->drv.name = "tiommu";
+	p->drv.bus = &ih_platform_bus_type;
+	p->drv.probe = tiommu_pdrv_probe;
+	p->drv.remove = tiommu_pdrv_remove;
+}
+
+struct tiommu *tiommu_pdrv_instance(struct ih_device *dev)
+{
+	struct ih_driver *drv = dev ? ih_device_driver(dev) : NULL;
+
+	return drv && drv->probe == tiommu_pdrv_probe ? ih_dev_get_drvdata(dev) : NULL;
+}
+
 static int tfw_for_each(void *opaque, struct ih_device *dev, ih_fw_iommu_ref_fn fn, void *arg)
 {
 	struct tfw *fw = opaque;

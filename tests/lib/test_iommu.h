@@ -21,7 +21,8 @@
  * invalidation does not fill the TLB (a generation count), as a TLBI waits for walks.
  */
 #define TIOMMU_TLB_SIZE 32
-#define TIOMMU_MAX_MASTERS 16
+/* Enough for real firmware: the ThinkPad X13s SMMU serves over a hundred masters. */
+#define TIOMMU_MAX_MASTERS 512
 
 struct tiommu_tlbe {
 	const void *domain;
@@ -70,6 +71,22 @@ const struct ih_iommu_ops *tiommu_ops(void);
 
 /* Fill @t (zeroed by the caller) and register it. */
 int tiommu_register(struct ih_world *w, struct tiommu *t);
+
+/*
+ * A platform driver "tiommu" that registers one test IOMMU per device it binds, with the
+ * device's own firmware node (dev->fwnode), as a real IOMMU driver does for a populated
+ * DT/IORT node. It matches devices whose driver_override is "tiommu" (or named so).
+ * Instances are allocated from the world (site "test:tiommu-pdrv") and freed at unbind.
+ */
+struct tiommu_pdrv {
+	struct ih_driver drv;
+	unsigned long binds, unbinds;
+	int def_domain_type; /* copied into every instance */
+};
+
+void tiommu_pdrv_init(struct tiommu_pdrv *p);
+/* The instance bound to @dev, or NULL. */
+struct tiommu *tiommu_pdrv_instance(struct ih_device *dev);
 
 static inline const void *tiommu_fwnode(struct tiommu *t)
 {
