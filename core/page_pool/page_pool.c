@@ -303,7 +303,8 @@ static void pp_release_dma(struct ih_page_pool *pool, struct ih_pp_page *page)
 		pp_dma_unmap(pool, page);
 		return;
 	}
-	id = ih_pp_page_dma_index(page);
+	/* Acquire: pairs with the scrub clearing the ID once it is done with the page. */
+	id = (u32)FIELD_GET(IH_PP_DMA_INDEX_MASK, __atomic_load_n(&page->pp_magic, __ATOMIC_ACQUIRE));
 	if (!pp_index_claim(&pool->idx, id, page)) {
 		stat_add(pool, late_returns_skipped, 1);
 		return;
@@ -314,14 +315,20 @@ static void pp_release_dma(struct ih_page_pool *pool, struct ih_pp_page *page)
 	pp_index_release(&pool->idx, id);
 }
 
-/* The scrub's per-page step (the entry is already taken). */
+/*
+ * The scrub's per-page step (the entry is already taken). The page's ID is cleared only
+ * after the unmap, with release ordering: a late return that reads the ID first fails to
+ * claim the entry and waits for the scrub to let go of it; one that reads the cleared ID
+ * (acquire) knows the scrub is done with the page. Either way it never frees the page's
+ * metadata under this unmap (found by tsan_page_pool under load).
+ */
 static void pp_scrub_one(void *p, void *arg)
 {
 	struct ih_page_pool *pool = arg;
 	struct ih_pp_page *page = p;
 
-	pp_set_index(page, 0);
 	pp_dma_unmap(pool, page);
+	__atomic_and_fetch(&page->pp_magic, ~IH_PP_DMA_INDEX_MASK, __ATOMIC_RELEASE);
 	stat_add(pool, scrubbed_pages, 1);
 }
 

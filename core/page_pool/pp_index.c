@@ -135,9 +135,23 @@ bool pp_index_claim(struct pp_index *ix, u32 id, const void *page)
 	if (!id || id > __atomic_load_n(&ix->hwm, __ATOMIC_ACQUIRE))
 		return false;
 	s = slot_of(ix, id);
+	if (!s)
+		return false;
 	/* The one atomic read-modify-write of tracking: of racing claimers exactly one wins. */
-	return s && __atomic_compare_exchange_n(s, &expected, expected | SLOT_UNMAPPING, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	if (__atomic_compare_exchange_n(s, &expected, expected | SLOT_UNMAPPING, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return true;
+	/*
+	 * Lost to the scrub, which is unmapping this very page: wait until it lets go of the
+	 * slot (its release store), so the loser cannot free the page's metadata under the
+	 * scrub's unmap (found by tsan_page_pool under load).
+	 */
+	while (expected == ((u64)(uintptr_t)page | SLOT_UNMAPPING)) {
+		ih_sched_point(ix->w, "page_pool:claim-wait");
+		sched_yield();
+		expected = __atomic_load_n(s, __ATOMIC_ACQUIRE);
+	}
+	return false;
 }
 
 void pp_index_release(struct pp_index *ix, u32 id)
