@@ -423,7 +423,7 @@ static unsigned int for_each_file(const char *dir, const char *suffix,
 
 static void agree_dtb(const char *path, void *arg)
 {
-	size_t len;
+	size_t len = 0;
 	u8 *blob = fwt_read(path, &len);
 
 	cr_assert_not_null(blob);
@@ -433,7 +433,7 @@ static void agree_dtb(const char *path, void *arg)
 
 static void agree_iort(const char *path, void *arg)
 {
-	size_t len;
+	size_t len = 0;
 	u8 *buf = fwt_read(path, &len);
 
 	cr_assert_not_null(buf);
