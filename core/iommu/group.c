@@ -118,13 +118,6 @@ struct alias_search {
 	struct ih_iommu_group *found;
 };
 
-static int match_alias(struct ih_device *who, u16 rid, void *data)
-{
-	struct alias_search *s = data;
-
-	return rid == s->rid;
-}
-
 /* Does @other (a probed PCI function under the same host bridge) share an alias with @s? */
 static int find_alias_group(struct ih_device *other, void *data)
 {
@@ -161,7 +154,6 @@ int ih_pci_device_group(struct ih_device *dev, struct ih_iommu_group **out)
 		s.rid = rids[i];
 		ih_bus_for_each_dev(dev->world, &ih_pci_bus_type, find_alias_group, &s);
 	}
-	(void)match_alias;
 	if (s.found) {
 		*out = s.found;
 		return 0;
