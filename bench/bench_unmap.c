@@ -932,10 +932,12 @@ static int run_group(struct rig rigs[BE_NR][2], enum backend be, unsigned int si
 		floor_setup(&fl[m], fc[m], be, pgsize, batch, nper);
 	for (unsigned int m = 0; m < 2; m++) {
 		for (unsigned int t = 0; t < 2; t++) {
-			real[m][t] = (struct run_spec){RUN_REAL, &rigs[be][m], NULL,  NULL, m,
-						       pgsize,	 batch,	       t + 1, 0,    nper, false};
-			flo[m][t] = (struct run_spec){RUN_FLOOR, &rigs[be][m], &fl[m], fc[m], m,
-						      pgsize,	 batch,	       t + 1,  0,     nper, false};
+			real[m][t] =
+			    (struct run_spec){RUN_REAL, &rigs[be][m], NULL, NULL, m,	pgsize,
+					      batch,	t + 1,	      0,    nper, false};
+			flo[m][t] =
+			    (struct run_spec){RUN_FLOOR, &rigs[be][m], &fl[m], fc[m], m,    pgsize,
+					      batch,	 t + 1,	       0,      nper,  false};
 		}
 		if ((ret = calibrate(&real[m][0], o)) || (ret = calibrate(&flo[m][0], o)))
 			goto out;
@@ -947,7 +949,8 @@ static int run_group(struct rig rigs[BE_NR][2], enum backend be, unsigned int si
 		cases[be][m][si][bi][1].rounds_floor = flo[m][0].rounds;
 	}
 	for (unsigned int t = 0; t < 2; t++)
-		busy[t] = (struct run_spec){RUN_BUSY, NULL, NULL, NULL, false, 0, 0, t + 1, 0, 0, false};
+		busy[t] =
+		    (struct run_spec){RUN_BUSY, NULL, NULL, NULL, false, 0, 0, t + 1, 0, 0, false};
 	/* Busy loop rounds: about @run_ms of one-thread work, like the other runs. */
 	{
 		struct run_result r;
@@ -1068,8 +1071,9 @@ static void *flip_worker_main(void *arg)
 		u64 b;
 
 		for (unsigned int i = 0; i < FLIP_CHUNK && !fw->err; i++)
-			fw->err = ih_dma_map_page(dev, fw->rig->pool + (u64)(fw->cpu * FLIP_CHUNK + i) * SZ_4K,
-						  SZ_4K, DIR, 0, &dma[i]);
+			fw->err = ih_dma_map_page(
+			    dev, fw->rig->pool + (u64)(fw->cpu * FLIP_CHUNK + i) * SZ_4K, SZ_4K,
+			    DIR, 0, &dma[i]);
 		for (unsigned int i = 0; i < FLIP_CHUNK && !fw->err; i++)
 			fw->err = ih_dma_unmap_page(dev, dma[i], SZ_4K, DIR, 0);
 		b = (now_ns() - fw->t0) / FLIP_BUCKET_NS;
@@ -1629,8 +1633,9 @@ static void print_table(FILE *f, double timer_ns, double total_s)
 			: met	? "met"
 				: "MISSED");
 	}
-	fprintf(f, "\nflip under load (strict -> lazy live, %u threads, 4K single pages; pages/s "
-		   "median [min-max] of the repetitions):\n",
+	fprintf(f,
+		"\nflip under load (strict -> lazy live, %u threads, 4K single pages; pages/s "
+		"median [min-max] of the repetitions):\n",
 		NTHREADS);
 	for (unsigned int be = 0; be < BE_NR; be++) {
 		const struct flip_res *fr = &flips[be];
@@ -1647,10 +1652,11 @@ static void print_table(FILE *f, double timer_ns, double total_s)
 		fmt_mmm(d, sizeof(d), mmm_of(fr->during, n), "%.0f");
 		fmt_mmm(a, sizeof(a), mmm_of(fr->after, n), "%.0f");
 		fmt_mmm(fl, sizeof(fl), mmm_of(fr->flip_us, n), "%.1f");
-		fprintf(f,
-			"  %-11s before %s  during %s (%.2fx)  after %s (%.2fx)  flip call %s us%s\n",
-			be_name[be], b, d, mmm_of(fr->during_rel, n).med, a,
-			mmm_of(fr->after_rel, n).med, fl, fr->lazy_after ? "" : "  NOT LAZY AFTER");
+		fprintf(
+		    f,
+		    "  %-11s before %s  during %s (%.2fx)  after %s (%.2fx)  flip call %s us%s\n",
+		    be_name[be], b, d, mmm_of(fr->during_rel, n).med, a,
+		    mmm_of(fr->after_rel, n).med, fl, fr->lazy_after ? "" : "  NOT LAZY AFTER");
 	}
 }
 
@@ -1704,7 +1710,7 @@ static int profile_case(const struct opts *o)
 	struct rig rig;
 	struct run_spec s;
 	struct run_result r;
-	u64 end;
+	u64 end, pages = 0, calls = 0;
 	int ret = 0;
 
 	snprintf(buf, sizeof(buf), "%s", o->profile);
@@ -1731,12 +1737,15 @@ static int profile_case(const struct opts *o)
 		return 1;
 	s = (struct run_spec){
 	    RUN_REAL,  &rig,	    NULL, NULL, m,
-	    sizes[si], batches[bi], 1,	  0,	batches[bi] >= 256 ? 2 : 512 / batches[bi], true};
+	    sizes[si], batches[bi], 1,	  0,	batches[bi] >= 256 ? 2 : 512 / batches[bi],
+	    true};
 	s.threads = threads;
 	s.rounds = 2;
 	end = now_ns() + (u64)(o->seconds * 1e9);
 	while (now_ns() < end && !ret) {
 		ret = run_once(&s, &r);
+		pages += r.pages;
+		calls += r.calls;
 		if (!ret && r.wall_ns > 200000000ULL / 2)
 			printf("%s %s %s x%u, %u thread(s): %.1f ns/page, %.0f pages/s\n",
 			       be_name[be], mode_name[m], size_name[si], batches[bi], threads,
@@ -1744,6 +1753,9 @@ static int profile_case(const struct opts *o)
 		if (r.wall_ns < 100000000ULL)
 			s.rounds *= 2;
 	}
+	/* For perf stat: instructions per page = its count over this one. */
+	printf("total: %llu pages mapped and unmapped in %llu unmap calls\n",
+	       (unsigned long long)pages, (unsigned long long)calls);
 	rig_down(&rig);
 	return ret ? 1 : 0;
 }

@@ -116,10 +116,14 @@ err_free_rings:
 
 void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, const char *call)
 {
-	ih_check_iova_release(cookie->w, cookie->check, pfn << cookie->shift,
-			      pages << cookie->shift, call);
+	/* No check domain (the IOTLB checker was off at creation): not even a call. */
+	if (cookie->check)
+		ih_check_iova_release(cookie->w, cookie->check, pfn << cookie->shift,
+				      pages << cookie->shift, call);
 	ih_iova_free_fast(cookie->iovad, pfn, pages);
 }
+
+#define FQ_FREE_BATCH 64
 
 static bool ring_full(const struct fq_ring *r)
 {
@@ -135,6 +139,8 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 {
 	/* Acquire: pairs with the release increment after flush_iotlb_all returned. */
 	u64 finished = __atomic_load_n(&cookie->flush_finish_cnt, __ATOMIC_ACQUIRE);
+	u64 batch[FQ_FREE_BATCH], bpages = 0;
+	unsigned int nb = 0;
 	unsigned long n = 0;
 
 	if (own > finished)
@@ -144,10 +150,23 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 
 		if (e->counter >= finished)
 			break;
-		dma_iova_release(cookie, e->iova_pfn, e->pages, "fq_reclaim");
+		/* The checker hears of each range before its batch goes back. */
+		if (cookie->check)
+			ih_check_iova_release(cookie->w, cookie->check,
+					      e->iova_pfn << cookie->shift,
+					      e->pages << cookie->shift, "fq_reclaim");
+		/* Runs of one size go back under one cache lock, not one lock per entry. */
+		if (nb == FQ_FREE_BATCH || (nb && e->pages != bpages)) {
+			ih_iova_free_fast_batch(cookie->iovad, batch, bpages, nb);
+			nb = 0;
+		}
+		bpages = e->pages;
+		batch[nb++] = e->iova_pfn;
 		n++;
 		r->head = (r->head + 1) & r->mask;
 	}
+	if (nb)
+		ih_iova_free_fast_batch(cookie->iovad, batch, bpages, nb);
 	/* One shared-counter update per call, not per entry: every CPU's queue writes it. */
 	if (n)
 		__atomic_fetch_add(&cookie->reclaimed, n, __ATOMIC_RELAXED);

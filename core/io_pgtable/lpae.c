@@ -96,7 +96,7 @@ static size_t granule(const struct lpae *d)
  * one ih_pm_va() makes, done inline against the arena bounds taken at allocation (the
  * simulated memory of a world never moves) instead of a call per level.
  */
-static u64 *table_va(struct lpae *d, ih_pa_t pa, unsigned int lvl)
+static inline u64 *table_va(struct lpae *d, ih_pa_t pa, unsigned int lvl)
 {
 	size_t len = lvl_entries(d, lvl) * sizeof(u64);
 
