@@ -6,6 +6,7 @@
 #include <ih/alloc.h>
 #include <ih/diag.h>
 #include <ih/physmem.h>
+#include <ih/sched.h>
 #include "io_pgtable_priv.h"
 
 /*
@@ -277,6 +278,8 @@ static u64 install_table(struct lpae *d, u64 *ptep)
 	if (next == IH_PA_INVALID)
 		return 0;
 	new = next | LPAE_TYPE | LPAE_VALID;
+	/* Where another mapper may install the same entry first (tests script the race). */
+	ih_sched_point(d->iop.w, "io_pgtable:lpae:before-install");
 	if (__atomic_compare_exchange_n(ptep, &expected, new, false, __ATOMIC_RELEASE,
 					__ATOMIC_ACQUIRE))
 		return new;
