@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ih/diag.h>
 #include <ih/trace.h>
 
 #include "trace_priv.h"
@@ -491,6 +492,12 @@ static bool parse_prefix(const char *s, const char *e, struct trace_prefix *pf)
 		t = skip_blanks(tend, e);
 	}
 	t = skip_blanks(tend, e);
+	if (t == e) {
+		/* A mail client wrapped the line right after the timestamp: the name follows. */
+		pf->name_off = pf->text_off = (size_t)(e - s);
+		pf->name_len = 0;
+		return true;
+	}
 
 	/* event name (optionally "system:event"), then ':' and the text */
 	q = t;
@@ -1031,7 +1038,7 @@ static void emit_segment(struct ih_trace_reader *r, struct ih_trace_event *ev)
 static int process_record(struct ih_trace_reader *r, struct ih_trace_event *ev)
 {
 	const struct trace_prefix *pf = &r->rec_pf;
-	const char *name = r->rec + pf->name_off;
+	const char *name;
 	unsigned int kind, cls;
 	struct cur c;
 	size_t n;
@@ -1040,7 +1047,11 @@ static int process_record(struct ih_trace_reader *r, struct ih_trace_event *ev)
 	if (r->rec_overlong)
 		return set_err(r, -E2BIG, r->rec_line, "record longer than %d bytes",
 			       IH_TRACE_MAX_RECORD);
-	if (lookup_event(name, pf->name_len, &kind, &cls)) {
+	/* Joined lines may carry the event name: find the fields again on the whole record. */
+	if (r->rec_joined && !parse_prefix(r->rec, r->rec + r->rec_len, &r->rec_pf))
+		IH_BUG_ON(true, "trace: a record start no longer parses once joined");
+	name = r->rec + pf->name_off;
+	if (!pf->name_len || lookup_event(name, pf->name_len, &kind, &cls)) {
 		r->stats.unknown++;
 		return 0;
 	}
@@ -1116,6 +1127,7 @@ int ih_trace_next(struct ih_trace_reader *r, struct ih_trace_event *ev)
 				/* A wrapped line: glue it back with one blank. */
 				r->la_valid = false;
 				r->stats.joined++;
+				r->rec_joined = true;
 				if (!r->rec_overlong && r->rec_len + 1 + r->la_len <= IH_TRACE_MAX_RECORD) {
 					r->rec[r->rec_len++] = ' ';
 					memcpy(r->rec + r->rec_len, r->la_p, r->la_len);
@@ -1161,6 +1173,7 @@ int ih_trace_next(struct ih_trace_reader *r, struct ih_trace_event *ev)
 			r->rec_pf = r->la_pf;
 			r->rec_line = r->la_line;
 			r->rec_overlong = false;
+			r->rec_joined = false;
 			r->rec_pending = true;
 			continue;
 		}

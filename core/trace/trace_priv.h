@@ -56,7 +56,7 @@ struct ih_trace_reader {
 	struct trace_prefix la_pf;
 
 	/* the record being assembled (wrapped lines joined) */
-	bool rec_pending, rec_overlong;
+	bool rec_pending, rec_overlong, rec_joined;
 	u64 rec_line;
 	size_t rec_len;
 	struct trace_prefix rec_pf;

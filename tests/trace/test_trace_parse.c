@@ -829,3 +829,225 @@ Test(trace_parse, kind_and_dir_names)
 	cr_expect_str_eq(ih_trace_dir_name(IH_TRACE_DIR_NONE), "NONE");
 	ih_trace_reader_close(NULL);
 }
+
+/* ---- the generated examples of tests/trace/data (tools/gen_trace.py) ---------------------- */
+
+#define MAXDATA 512
+
+struct data_run {
+	struct ih_trace_event ev[MAXDATA];
+	int n;
+	struct ih_trace_stats st;
+};
+
+static void run_data(const char *name, struct data_run *out)
+{
+	char path[512];
+	struct ih_trace_reader *r;
+	FILE *fp;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/tests/trace/data/%s", IH_SOURCE_DIR, name);
+	fp = fopen(path, "r");
+	cr_assert_not_null(fp, "%s", path);
+	r = ih_trace_reader_open_file(fp);
+	cr_assert_not_null(r);
+	out->n = 0;
+	while ((ret = ih_trace_next(r, &out->ev[out->n])) != 0) {
+		cr_assert_eq(ret, 1, "%s: %s", name, ih_trace_error(r));
+		cr_assert_lt(++out->n, MAXDATA);
+	}
+	ih_trace_get_stats(r, &out->st);
+	ih_trace_reader_close(r);
+	fclose(fp);
+	cr_expect_eq(out->st.errors, 0);
+	cr_expect_eq(out->st.unknown, 0);
+	expect_lines_add_up(&out->st);
+}
+
+/*
+ * Clean by construction: each iommu map is followed by the dma: record of the same CPU,
+ * task, IOVA and size (dma_free precedes its iommu unmap); every unmap matches a live map of
+ * the same range; nothing is live at the end. Returns the number of io_page_fault events.
+ */
+static int check_clean(const struct data_run *d)
+{
+	struct {
+		u64 iova, size;
+	} live[64];
+	int nlive = 0, faults = 0;
+
+	for (int i = 0; i < d->n; i++) {
+		const struct ih_trace_event *e = &d->ev[i];
+
+		if (i)
+			cr_assert_geq(e->ts_ns, d->ev[i - 1].ts_ns, "time goes back at line %llu",
+				      (unsigned long long)e->line);
+		switch (e->kind) {
+		case IH_TRACE_MAP: {
+			const struct ih_trace_event *n = &d->ev[i + 1];
+
+			cr_assert_lt(i + 1, d->n);
+			cr_assert(n->kind == IH_TRACE_DMA_MAP || n->kind == IH_TRACE_DMA_ALLOC);
+			cr_expect_eq(n->iova, e->iova);
+			cr_expect_eq(n->size, e->size);
+			cr_expect_eq(n->cpu, e->cpu);
+			cr_expect_eq(n->pid, e->pid);
+			for (int j = 0; j < nlive; j++)
+				cr_assert(e->iova_end <= live[j].iova ||
+					  e->iova >= live[j].iova + live[j].size,
+					  "map over a live mapping at line %llu",
+					  (unsigned long long)e->line);
+			cr_assert_lt(nlive, 64);
+			live[nlive].iova = e->iova;
+			live[nlive++].size = e->size;
+			break;
+		}
+		case IH_TRACE_UNMAP: {
+			const struct ih_trace_event *o = &d->ev[i + (i + 1 < d->n &&
+								    d->ev[i + 1].kind ==
+									    IH_TRACE_DMA_UNMAP
+							      ? 1
+							      : -1)];
+			int j;
+
+			cr_assert(o->kind == IH_TRACE_DMA_UNMAP || o->kind == IH_TRACE_DMA_FREE,
+				  "unmap at line %llu without its dma: record",
+				  (unsigned long long)e->line);
+			cr_expect_eq(o->iova, e->iova);
+			cr_expect_eq(o->size, e->size);
+			cr_expect_eq(e->unmapped_size, e->size);
+			for (j = 0; j < nlive; j++)
+				if (live[j].iova == e->iova && live[j].size == e->size)
+					break;
+			cr_assert_lt(j, nlive, "unmap of nothing at line %llu",
+				     (unsigned long long)e->line);
+			live[j] = live[--nlive];
+			break;
+		}
+		case IH_TRACE_IO_PAGE_FAULT:
+			faults++;
+			break;
+		default:
+			break;
+		}
+	}
+	cr_expect_eq(nlive, 0, "%d mappings live at the end", nlive);
+	return faults;
+}
+
+Test(trace_data, nvme_tracefs_is_clean_4k_traffic_on_several_cpus)
+{
+	static struct data_run d;
+	unsigned int cpus = 0;
+
+	run_data("nvme.tracefs.txt", &d);
+	cr_expect_eq(check_clean(&d), 0);
+	cr_expect_eq(d.st.per_kind[IH_TRACE_MAP], d.st.per_kind[IH_TRACE_UNMAP]);
+	cr_expect_eq(d.st.per_kind[IH_TRACE_MAP], d.st.per_kind[IH_TRACE_DMA_MAP]);
+	cr_expect_eq(d.st.per_kind[IH_TRACE_ATTACH], 1);
+	for (int i = 0; i < d.n; i++) {
+		if (d.ev[i].kind == IH_TRACE_MAP)
+			cr_expect_eq(d.ev[i].size, 4096);
+		cpus |= 1u << d.ev[i].cpu;
+	}
+	cr_expect_eq(cpus, 0xf);
+}
+
+Test(trace_data, old_format_trace_cmd_gives_the_same_events_as_tracefs)
+{
+	static struct data_run a, b;
+
+	run_data("nvme.tracefs.txt", &a);
+	run_data("nvme-old.trace-cmd.txt", &b);
+	cr_assert_eq(a.n, b.n);
+	for (int i = 0; i < a.n; i++) {
+		cr_expect_eq(a.ev[i].kind, b.ev[i].kind);
+		cr_expect_eq(a.ev[i].iova, b.ev[i].iova);
+		cr_expect_eq(a.ev[i].iova_end, b.ev[i].iova_end);
+		cr_expect_eq(a.ev[i].size, b.ev[i].size);
+		cr_expect_eq(a.ev[i].ts_ns, b.ev[i].ts_ns);
+		cr_expect_str_eq(a.ev[i].comm, b.ev[i].comm);
+		cr_expect_str_eq(a.ev[i].device, b.ev[i].device);
+	}
+}
+
+Test(trace_data, net_recycles_rx_pages)
+{
+	static struct data_run d;
+	int remapped = 0;
+
+	run_data("net.trace-cmd.txt", &d);
+	cr_expect_eq(check_clean(&d), 0);
+	/* a page (paddr) mapped FROM_DEVICE again after its unmap */
+	for (int i = 0; i < d.n; i++) {
+		if (d.ev[i].kind != IH_TRACE_DMA_MAP || d.ev[i].dir != IH_TRACE_DIR_FROM_DEVICE)
+			continue;
+		for (int j = 0; j < i; j++)
+			if (d.ev[j].kind == IH_TRACE_DMA_MAP && d.ev[j].paddr == d.ev[i].paddr) {
+				remapped++;
+				break;
+			}
+	}
+	cr_expect_gt(remapped, 5);
+}
+
+Test(trace_data, gpu_large_coherent_buffers)
+{
+	static struct data_run d;
+
+	run_data("gpu.tracefs.txt", &d);
+	cr_expect_eq(check_clean(&d), 0);
+	cr_expect_gt(d.st.per_kind[IH_TRACE_DMA_ALLOC], 10);
+	cr_expect_eq(d.st.per_kind[IH_TRACE_DMA_ALLOC], d.st.per_kind[IH_TRACE_DMA_FREE]);
+	for (int i = 0; i < d.n; i++)
+		if (d.ev[i].kind == IH_TRACE_DMA_ALLOC)
+			cr_expect_geq(d.ev[i].size, 2u << 20);
+}
+
+static void expect_after_unmap_fault(const struct data_run *d)
+{
+	const struct ih_trace_event *f = NULL, *u = NULL;
+
+	cr_assert_eq(check_clean(d), 1);
+	for (int i = 0; i < d->n; i++)
+		if (d->ev[i].kind == IH_TRACE_IO_PAGE_FAULT)
+			f = &d->ev[i];
+	cr_assert_not_null(f);
+	for (const struct ih_trace_event *e = d->ev; e < f; e++)
+		if (e->kind == IH_TRACE_UNMAP && e->iova <= f->iova && f->iova < e->iova_end)
+			u = e;
+	cr_assert_not_null(u);
+	cr_expect_eq(u->iova, 0xfe980000ull);
+	cr_expect_eq(u->size, 512 * 1024);
+	cr_expect_eq(f->ts_ns - u->ts_ns, 6000000ull);
+	cr_expect_gt(u->ts_ns, 300000000000ull);
+	cr_expect_str_eq(f->device, "0000:c2:00.0");
+	cr_expect_eq(f->flags & 1, 1);
+}
+
+Test(trace_data, after_unmap_fault_pattern)
+{
+	static struct data_run d;
+
+	run_data("after-unmap-fault.tracefs.txt", &d);
+	expect_after_unmap_fault(&d);
+}
+
+Test(trace_data, mail_quoted_and_wrapped_copy_gives_the_same_events)
+{
+	static struct data_run a, b;
+
+	run_data("after-unmap-fault.tracefs.txt", &a);
+	run_data("after-unmap-fault.mail.txt", &b);
+	cr_expect_gt(b.st.joined, 100);
+	expect_after_unmap_fault(&b);
+	cr_assert_eq(a.n, b.n);
+	for (int i = 0; i < a.n; i++) {
+		cr_expect_eq(a.ev[i].kind, b.ev[i].kind);
+		cr_expect_eq(a.ev[i].iova, b.ev[i].iova);
+		cr_expect_eq(a.ev[i].size, b.ev[i].size);
+		cr_expect_eq(a.ev[i].ts_ns, b.ev[i].ts_ns);
+		cr_expect_eq(a.ev[i].pid, b.ev[i].pid);
+	}
+}
