@@ -29,6 +29,7 @@
 struct rp_map {
 	struct ih_avl_node avl;
 	u64 iova, size;
+	u64 paddr; /* what the trace printed, for dma_unmap_sg (which prints only that) */
 	u64 line, ts_ns;
 	bool in_model; /* the model holds it (a refused map is tracked, not mapped) */
 	struct rp_map *next_free;
@@ -431,6 +432,7 @@ static void apply_map(struct ih_trace_replay *r, struct rp_dev *d, const struct 
 	}
 	m->iova = iova;
 	m->size = size;
+	m->paddr = ev->paddr;
 	m->line = ev->line;
 	m->ts_ns = ev->ts_ns;
 	ret = model_map(r, d, iova, size);
@@ -565,15 +567,42 @@ static u64 ev_size(const struct ih_trace_event *ev)
 	return ev->iova_end > ev->iova ? ev->iova_end - ev->iova : 0;
 }
 
+/* The IOVA range a dma: record covers; dma_unmap_sg prints none: all of them. */
+static void dma_range(const struct ih_trace_event *dma, u64 *lo, u64 *hi)
+{
+	if (dma->kind == IH_TRACE_DMA_UNMAP_SG && !dma->size) {
+		*lo = 0;
+		*hi = ~0ULL;
+		return;
+	}
+	*lo = dma->iova;
+	*hi = dma->iova + (dma->size ? dma->size : 1);
+	if (*hi < *lo)
+		*hi = ~0ULL;
+}
+
 /* Does dma: record @dma belong to the same call as iommu record @io? */
 static bool pairs(const struct ih_trace_event *io, const struct ih_trace_event *dma)
 {
-	u64 lo = io->iova, hi = io->iova + ev_size(io);
-	u64 dlo = dma->iova, dhi = dma->iova + (dma->size ? dma->size : 1);
+	u64 lo = io->iova, hi = io->iova + ev_size(io), dlo, dhi;
 
-	return is_dma_op(dma->kind) && dma->cpu == io->cpu && dma->pid == io->pid &&
-	       dma_is_map(dma->kind) == (io->kind == IH_TRACE_MAP) && dlo < hi && lo < dhi &&
-	       dma->device[0];
+	if (!is_dma_op(dma->kind) || dma->cpu != io->cpu || dma->pid != io->pid ||
+	    dma_is_map(dma->kind) != (io->kind == IH_TRACE_MAP) || !dma->device[0])
+		return false;
+	dma_range(dma, &dlo, &dhi);
+	return dlo < hi && lo < dhi;
+}
+
+/* A dma_unmap_sg segment of a dma-only trace: the live mapping of its physical page. */
+static void apply_unmap_sg_by_paddr(struct ih_trace_replay *r, struct rp_dev *d,
+				    const struct ih_trace_event *ev)
+{
+	for (struct ih_avl_node *n = ih_avl_first(&d->live); n; n = ih_avl_next(&d->live, n))
+		if (MAP(n)->paddr == ev->paddr) {
+			apply_unmap(r, d, ev, MAP(n)->iova, MAP(n)->size);
+			return;
+		}
+	apply_unmap(r, d, ev, ev->iova, 1);
 }
 
 static struct rp_dev *attribute(struct ih_trace_replay *r, const struct ih_trace_event *io)
@@ -639,15 +668,19 @@ static void apply(struct ih_trace_replay *r, const struct ih_trace_event *ev)
 		d = dev_get(r, ev->device, ev);
 		if (!d)
 			return;
-		*l = (struct rp_last_dma){true,
-					  ev->pid,
-					  dma_is_map(ev->kind),
-					  ev->iova,
-					  ev->iova + (ev->size ? ev->size : 1),
-					  d};
-		if (r->iommu_ops_seen || !ev->size)
+		*l = (struct rp_last_dma){
+		    .valid = true, .pid = ev->pid, .map = dma_is_map(ev->kind), .dev = d};
+		dma_range(ev, &l->lo, &l->hi);
+		if (r->iommu_ops_seen)
 			return;
 		/* No iommu records in this trace: the dma: records are the mappings. */
+		if (ev->kind == IH_TRACE_DMA_UNMAP_SG && !ev->size) {
+			r->st.standalone++;
+			apply_unmap_sg_by_paddr(r, d, ev);
+			return;
+		}
+		if (!ev->size || ev->iova + ev->size < ev->iova)
+			return; /* a failed map (DMA_MAPPING_ERROR) maps nothing */
 		r->st.standalone++;
 		if (dma_is_map(ev->kind))
 			apply_map(r, d, ev, ev->iova, ev->size);
