@@ -499,3 +499,192 @@ Test(trace_replay, memory_does_not_grow_with_the_trace)
 	cr_expect_eq(ih_trace_replay_nfindings(rp), 0);
 	down();
 }
+
+/* ---- Through the parser: hand-written trace text and the synthetic traces ---- */
+
+/* Replay @text (trace text) through the parser; the parse must be error-free. */
+static void replay_text(const char *text)
+{
+	struct ih_trace_reader *rd = ih_trace_reader_open_mem(text, strlen(text));
+	struct ih_trace_event e;
+	int ret;
+
+	cr_assert_not_null(rd);
+	while ((ret = ih_trace_next(rd, &e)) > 0)
+		cr_assert_eq(ih_trace_replay_event(rp, &e), 0);
+	cr_assert_eq(ret, 0, "parse error: %s", ih_trace_error(rd));
+	ih_trace_reader_close(rd);
+	finish();
+}
+
+static void replay_file(const char *name)
+{
+	char path[512];
+	struct ih_trace_reader *rd;
+	struct ih_trace_event e;
+	FILE *fp;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/tests/trace/data/%s", IH_SOURCE_DIR, name);
+	fp = fopen(path, "r");
+	cr_assert_not_null(fp, "%s", path);
+	rd = ih_trace_reader_open_file(fp);
+	cr_assert_not_null(rd);
+	while ((ret = ih_trace_next(rd, &e)) > 0)
+		cr_assert_eq(ih_trace_replay_event(rp, &e), 0);
+	cr_assert_eq(ret, 0, "%s: %s", name, ih_trace_error(rd));
+	ih_trace_reader_close(rd);
+	fclose(fp);
+	finish();
+}
+
+#define REC(task, cpu, ts, text) "  " task " [00" #cpu "] ....  " ts ": " text "\n"
+
+/* The pattern in trace text (new format): both line numbers are the file's. */
+Test(trace_replay, text_after_unmap_names_both_lines)
+{
+	const struct ih_trace_finding *f;
+
+	up(IH_TRACE_HW_SMMUV3, false, false, false, NULL);
+	replay_text("# tracer: nop\n"
+		    "#\n" /* lines 1-2 */
+		    REC("kworker/0:2-87", 0, "1.530968",
+			"map: IOMMU: iova=0x00000000fe980000 - 0x00000000fea00000 "
+			"paddr=0x00000001c4000000 size=524288") /* 3 */
+		    REC("kworker/0:2-87", 0, "1.530969",
+			"dma_alloc: 0000:c2:00.0 dir=BIDIRECTIONAL dma_addr=fe980000 size=524288 "
+			"virt_addr=ffff8000c0000000 flags=GFP_KERNEL attrs=") /* 4 */
+		    REC("kworker/1:1-90", 1, "181.200100",
+			"dma_free: 0000:c2:00.0 dir=BIDIRECTIONAL dma_addr=fe980000 size=524288 "
+			"virt_addr=ffff8000c0000000 attrs=") /* 5 */
+		    REC("kworker/1:1-90", 1, "181.200101",
+			"unmap: IOMMU: iova=0x00000000fe980000 - 0x00000000fea00000 size=524288 "
+			"unmapped_size=524288") /* 6 */
+		    REC("<idle>-0", 1, "181.206101",
+			"io_page_fault: IOMMU:arm-smmu-v3 0000:c2:00.0 iova=0x00000000fe9a0000 "
+			"flags=0x0001") /* 7 */);
+	f = only_finding(IH_TRACE_FIND_ACCESS_AFTER_UNMAP);
+	cr_expect_eq(f->line, 7);
+	cr_expect_eq(f->other_line, 6);
+	cr_expect_str_eq(f->device, "0000:c2:00.0");
+	cr_expect(f->lazy_window);
+	down();
+}
+
+/* Old format (no " - end"): a double unmap and a size mismatch, with their lines. */
+Test(trace_replay, text_old_format_unmap_findings)
+{
+	up(IH_TRACE_HW_SMMUV3, false, false, false, NULL);
+	replay_text(
+	    REC("fio-2000", 0, "1.000001",
+		"map: IOMMU: iova=0x00000000ffffe000 paddr=0x0000000108391000 size=8192")
+		REC("fio-2000", 0, "1.000002",
+		    "dma_map_page: 0000:01:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=8192 "
+		    "phys_addr=108391000 attrs=") REC("irq/57-nvme0q1-600", 0, "1.000010",
+						      "unmap: IOMMU: iova=0x00000000ffffe000 "
+						      "size=4096 unmapped_size=4096")
+		    REC("irq/57-nvme0q1-600", 0, "1.000011",
+			"dma_unmap_page: 0000:01:00.0 dir=TO_DEVICE dma_addr=ffffe000 size=4096 "
+			"attrs=")
+			REC("irq/57-nvme0q1-600", 0, "1.000020",
+			    "unmap: IOMMU: iova=0x00000000ffffe000 size=8192 unmapped_size=0")
+			    REC("irq/57-nvme0q1-600", 0, "1.000021",
+				"dma_unmap_page: 0000:01:00.0 dir=TO_DEVICE dma_addr=ffffe000 "
+				"size=8192 "
+				"attrs="));
+	cr_assert_eq(ih_trace_replay_nfindings(rp), 2);
+	cr_expect_eq(ih_trace_replay_finding(rp, 0)->kind, IH_TRACE_FIND_UNMAP_SIZE);
+	cr_expect_eq(ih_trace_replay_finding(rp, 0)->line, 3);
+	cr_expect_eq(ih_trace_replay_finding(rp, 0)->other_line, 1);
+	cr_expect_eq(ih_trace_replay_finding(rp, 1)->kind, IH_TRACE_FIND_UNMAP_UNMAPPED);
+	cr_expect_eq(ih_trace_replay_finding(rp, 1)->line, 5);
+	cr_expect_eq(ih_trace_replay_finding(rp, 1)->other_line, 3);
+	down();
+}
+
+/* A map over a live mapping, and one left live at the end, in trace-cmd text. */
+Test(trace_replay, text_map_over_live_and_live_at_end)
+{
+	up(IH_TRACE_HW_SMMUV3, true, false, false, NULL);
+	replay_text("cpus=2\n"
+		    "    napi-300   [001]  2.000001: map: IOMMU: iova=0x00000000fff00000 - "
+		    "0x00000000fff01000 paddr=0x0000000200000000 size=4096\n"
+		    "    napi-300   [001]  2.000002: dma_map_page: 0000:03:00.0 dir=FROM_DEVICE "
+		    "dma_addr=fff00000 size=4096 phys_addr=200000000 attrs=\n"
+		    "    napi-300   [001]  2.000003: map: IOMMU: iova=0x00000000fff00000 - "
+		    "0x00000000fff01000 paddr=0x0000000200001000 size=4096\n"
+		    "    napi-300   [001]  2.000004: dma_map_page: 0000:03:00.0 dir=FROM_DEVICE "
+		    "dma_addr=fff00000 size=4096 phys_addr=200001000 attrs=\n");
+	cr_assert_eq(ih_trace_replay_nfindings(rp), 2);
+	cr_expect_eq(ih_trace_replay_finding(rp, 0)->kind, IH_TRACE_FIND_MAP_OVER_LIVE);
+	cr_expect_eq(ih_trace_replay_finding(rp, 0)->line, 4);
+	cr_expect_eq(ih_trace_replay_finding(rp, 0)->other_line, 2);
+	cr_expect_eq(ih_trace_replay_finding(rp, 1)->kind, IH_TRACE_FIND_LIVE_AT_END);
+	cr_expect_eq(ih_trace_replay_finding(rp, 1)->line, 4);
+	cr_expect_eq(ih_trace_replay_finding(rp, 1)->count, 1);
+	down();
+}
+
+/* The file name is stored inline: Criterion copies parameters into the test's process. */
+struct clean_case {
+	char file[32];
+	enum ih_trace_hw_kind kind;
+	bool lazy;
+};
+
+ParameterizedTestParameters(trace_replay, synthetic_clean_traces_are_clean)
+{
+	static struct clean_case cases[] = {
+	    {"nvme.tracefs.txt", IH_TRACE_HW_SMMUV3, false},
+	    {"nvme.tracefs.txt", IH_TRACE_HW_SMMUV3, true},
+	    {"nvme-old.trace-cmd.txt", IH_TRACE_HW_SMMUV3, true},
+	    {"net.trace-cmd.txt", IH_TRACE_HW_SMMUV3, false},
+	    {"net.trace-cmd.txt", IH_TRACE_HW_RK, true},
+	    {"gpu.tracefs.txt", IH_TRACE_HW_SMMUV3, true},
+	    {"nvme.tracefs.txt", IH_TRACE_HW_RK, false},
+	};
+
+	return cr_make_param_array(struct clean_case, cases, ARRAY_SIZE(cases));
+}
+
+/* Every map attributed by its dma: record, every unmap matching: nothing found. */
+ParameterizedTest(struct clean_case *c, trace_replay, synthetic_clean_traces_are_clean)
+{
+	struct ih_trace_replay_stats st;
+
+	up(c->kind, c->lazy, false, true, NULL);
+	replay_file(c->file);
+	ih_trace_replay_get_stats(rp, &st);
+	cr_expect_eq(ih_trace_replay_nfindings(rp), 0, "%s: %llu findings, first %s line %llu",
+		     c->file, (unsigned long long)ih_trace_replay_nfindings(rp),
+		     ih_trace_replay_finding(rp, 0)
+			 ? ih_trace_finding_name(ih_trace_replay_finding(rp, 0)->kind)
+			 : "-",
+		     ih_trace_replay_finding(rp, 0)
+			 ? (unsigned long long)ih_trace_replay_finding(rp, 0)->line
+			 : 0ULL);
+	cr_expect_eq(st.fallback, 0);
+	cr_expect_gt(st.applied_maps, 20);
+	cr_expect_eq(st.applied_maps, st.applied_unmaps);
+	cr_expect_eq(ih_report_total(ih_trace_hw_world(hw)), 0, "a model checker reported");
+	down();
+}
+
+/* The synthetic after-unmap trace, as tracefs text and as a wrapped, quoted mail. */
+Test(trace_replay, synthetic_after_unmap_trace_is_caught)
+{
+	const struct ih_trace_finding *f;
+
+	up(IH_TRACE_HW_SMMUV3, false, false, false, NULL);
+	replay_file("after-unmap-fault.tracefs.txt");
+	f = only_finding(IH_TRACE_FIND_ACCESS_AFTER_UNMAP);
+	cr_expect_eq(f->line, 79);
+	cr_expect_eq(f->other_line, 78);
+	down();
+	up(IH_TRACE_HW_SMMUV3, false, false, false, NULL);
+	replay_file("after-unmap-fault.mail.txt");
+	f = only_finding(IH_TRACE_FIND_ACCESS_AFTER_UNMAP);
+	cr_expect_eq(f->line, 164);
+	cr_expect_eq(f->other_line, 162);
+	down();
+}
