@@ -381,7 +381,7 @@ static int dma_reserve_fixed(struct ih_dma_cookie *cookie, u64 pfn, u64 pages)
 {
 	int ret = ih_iova_reserve(cookie->iovad, pfn, pfn + pages - 1);
 
-	if (ret == -EEXIST) {
+	if (ret == -EEXIST && __atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED)) {
 		ih_iova_cache_flush(cookie->iovad);
 		ret = ih_iova_reserve(cookie->iovad, pfn, pfn + pages - 1);
 	}

@@ -70,6 +70,9 @@ struct ih_dma_cookie {
 	struct ih_timer fq_timer;
 	int timer_on;
 	unsigned long full_flushes, timer_flushes, reclaimed; /* atomic */
+	/* Set once a range went to the allocator's per-CPU caches (atomic): only then can a
+	 * fixed placement collide with a cached, unused range. */
+	int cached_frees;
 };
 
 static inline struct ih_dma_cookie *dma_cookie(const struct ih_iommu_domain *domain)

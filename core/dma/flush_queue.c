@@ -119,9 +119,11 @@ void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, bool fix
 {
 	ih_check_iova_release(cookie->w, cookie->check, pfn << cookie->shift,
 			      pages << cookie->shift, call);
-	if (!fixed)
+	if (!fixed) {
+		if (!__atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED))
+			__atomic_store_n(&cookie->cached_frees, 1, __ATOMIC_RELAXED);
 		ih_iova_free_fast(cookie->iovad, pfn, pages);
-	else if (ih_iova_free(cookie->iovad, pfn))
+	} else if (ih_iova_free(cookie->iovad, pfn))
 		IH_WARN_ON(cookie->w, true, "dma-fq: %s: fixed range at pfn 0x%llx not allocated",
 			   cookie->name, (unsigned long long)pfn);
 }

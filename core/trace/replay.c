@@ -43,6 +43,7 @@ struct rp_dev {
 	struct ih_trace_dev_summary sum;
 	struct ih_device *dev;
 	struct ih_iommu_domain *dom;
+	unsigned int hash; /* of the name, compared before the name */
 	struct ih_avl_tree live;
 	struct rp_unmap recent[IH_TRACE_REPLAY_RECENT];
 	unsigned int recent_next, recent_count;
@@ -191,7 +192,7 @@ static unsigned int name_hash(const char *s)
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % RP_DEV_HASH;
+	return h;
 }
 
 /*
@@ -201,13 +202,13 @@ static unsigned int name_hash(const char *s)
 static struct rp_dev *dev_get(struct ih_trace_replay *r, const char *name,
 			      const struct ih_trace_event *ev)
 {
-	unsigned int h = name_hash(name);
+	unsigned int full = name_hash(name), h = full % RP_DEV_HASH;
 	struct ih_device *dev = NULL;
 	struct rp_dev *d;
 	int ret;
 
 	for (d = r->hash[h]; d; d = d->hash_next)
-		if (!strcmp(d->sum.name, name))
+		if (d->hash == full && !strcmp(d->sum.name, name))
 			return d;
 	if (r->ndevs == r->devs_cap) {
 		size_t cap = r->devs_cap ? 2 * r->devs_cap : 8;
@@ -236,6 +237,7 @@ static struct rp_dev *dev_get(struct ih_trace_replay *r, const char *name,
 	if (!d)
 		goto err_nomem;
 	snprintf(d->sum.name, sizeof(d->sum.name), "%s", name);
+	d->hash = full;
 	d->dev = dev;
 	d->dom = ih_iommu_get_dma_domain(dev);
 	d->sum.lazy = d->dom && ih_dma_domain_is_lazy(d->dom);
