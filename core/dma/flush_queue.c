@@ -114,16 +114,32 @@ err_free_rings:
 	return -ENOMEM;
 }
 
-void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, const char *call)
+void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, bool fixed,
+		      const char *call)
 {
 	/* No check domain (the IOTLB checker was off at creation): not even a call. */
 	if (cookie->check)
 		ih_check_iova_release(cookie->w, cookie->check, pfn << cookie->shift,
 				      pages << cookie->shift, call);
-	ih_iova_free_fast(cookie->iovad, pfn, pages);
+	if (!fixed) {
+		if (!__atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED))
+			__atomic_store_n(&cookie->cached_frees, 1, __ATOMIC_RELAXED);
+		ih_iova_free_fast(cookie->iovad, pfn, pages);
+	} else if (ih_iova_free(cookie->iovad, pfn))
+		IH_WARN_ON(cookie->w, true, "dma-fq: %s: fixed range at pfn 0x%llx not allocated",
+			   cookie->name, (unsigned long long)pfn);
 }
 
 #define FQ_FREE_BATCH 64
+
+/* Give @n allocator-placed ranges of @pages each back to the calling CPU's cache at once. */
+static void fq_free_batch(struct ih_dma_cookie *cookie, const u64 *pfns, u64 pages,
+			  unsigned int n)
+{
+	if (!__atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED))
+		__atomic_store_n(&cookie->cached_frees, 1, __ATOMIC_RELAXED);
+	ih_iova_free_fast_batch(cookie->iovad, pfns, pages, n);
+}
 
 static bool ring_full(const struct fq_ring *r)
 {
@@ -150,23 +166,28 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 
 		if (e->counter >= finished)
 			break;
-		/* The checker hears of each range before its batch goes back. */
-		if (cookie->check)
-			ih_check_iova_release(cookie->w, cookie->check,
-					      e->iova_pfn << cookie->shift,
-					      e->pages << cookie->shift, "fq_reclaim");
-		/* Runs of one size go back under one cache lock, not one lock per entry. */
-		if (nb == FQ_FREE_BATCH || (nb && e->pages != bpages)) {
-			ih_iova_free_fast_batch(cookie->iovad, batch, bpages, nb);
-			nb = 0;
+		if (e->fixed) {
+			/* A caller-placed range goes back to the tree, not the caches. */
+			dma_iova_release(cookie, e->iova_pfn, e->pages, true, "fq_reclaim");
+		} else {
+			/* The checker hears of each range before its batch goes back. */
+			if (cookie->check)
+				ih_check_iova_release(cookie->w, cookie->check,
+						      e->iova_pfn << cookie->shift,
+						      e->pages << cookie->shift, "fq_reclaim");
+			/* Runs of one size go back under one cache lock, not one per entry. */
+			if (nb == FQ_FREE_BATCH || (nb && e->pages != bpages)) {
+				fq_free_batch(cookie, batch, bpages, nb);
+				nb = 0;
+			}
+			bpages = e->pages;
+			batch[nb++] = e->iova_pfn;
 		}
-		bpages = e->pages;
-		batch[nb++] = e->iova_pfn;
 		n++;
 		r->head = (r->head + 1) & r->mask;
 	}
 	if (nb)
-		ih_iova_free_fast_batch(cookie->iovad, batch, bpages, nb);
+		fq_free_batch(cookie, batch, bpages, nb);
 	/* One shared-counter update per call, not per entry: every CPU's queue writes it. */
 	if (n)
 		__atomic_fetch_add(&cookie->reclaimed, n, __ATOMIC_RELAXED);
@@ -186,7 +207,8 @@ static u64 fq_flush_iotlb(struct ih_dma_cookie *cookie)
 	return started;
 }
 
-void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u64 pages)
+void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u64 pages,
+		  bool fixed)
 {
 	struct fq_ring *r = &fq->rings[fq->nrings == 1 ? 0 : ih_cpu_id(cookie->w) % fq->nrings];
 	unsigned int idx;
@@ -212,6 +234,7 @@ void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u
 	r->tail = (r->tail + 1) & r->mask;
 	r->entries[idx].iova_pfn = pfn;
 	r->entries[idx].pages = pages;
+	r->entries[idx].fixed = fixed;
 	/* Stamped after the leaf entries were cleared: only a flush started later covers it. */
 	r->entries[idx].counter = __atomic_load_n(&cookie->flush_start_cnt, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&r->lock);
