@@ -45,8 +45,9 @@ def dmap(dev, pages, d=BIDI, how=0): return op(10, how, dev, pages - 1, d)
 def dunmap(slot): return op(11, 0, slot)
 
 
-def dma(dev, page, in_slot=True, write=False):
-    return op(12, (1 if in_slot else 0) | (2 if write else 0), dev) + struct.pack("<H", page)
+def dma(dev, page, in_slot=True, write=False, high=False):
+    a = (1 if in_slot else 0) | (2 if write else 0) | (4 if high else 0)
+    return op(12, a, dev) + struct.pack("<H", page)
 
 
 def clock(ticks, flush=False): return op(13, 1 if flush else 0) + struct.pack("<H", ticks)
@@ -58,6 +59,7 @@ def traffic(dev):
     """Map, touch, fault, unmap on one bound client."""
     return (dmap(dev, 3, BIDI, 0) + dmap(dev, 2, TO_DEV, 1) + dmap(dev, 1, FROM_DEV, 2) +
             dma(dev, 0) + dma(dev, 1, write=True) + dma(dev, 0x700) + dma(dev, 0x701, False, True) +
+            dma(dev, 0x12, False, False, True) +
             dunmap(0) + dma(dev, 0, True) + dunmap(1) + dunmap(2))
 
 

@@ -43,7 +43,8 @@
  *    11 u8 slot: its DMA API unmap
  *    12 u8 dev, u16 page: device DMA through the hardware (ih_dma_access); a bit 0:
  *       the page is taken inside a live slot of the device (else any page, mostly
- *       faulting: events, fault interrupts); a bit 1: write
+ *       faulting: events, fault interrupts); a bit 1: write; a bit 2: plus page << 36
+ *       (beyond the input address range)
  *    13 u16: advance the clock by b * 50 us (flush-queue timers); a bit 0: also flush
  *       every lazy domain now
  *    14 SMMUv3 raw commands through ih_smmuv3_cmdq_issue: a % 4 = an illegal opcode,
@@ -559,6 +560,9 @@ static void dma_check(struct bo *z, unsigned int i, u64 iova, bool write)
 	}
 	if (sw == IH_PA_INVALID)
 		return;
+	/* Rockchip takes 32-bit IOVAs only, paging or not. */
+	if (z->rk && iova > UINT32_MAX)
+		return;
 	prot = known_prot(z, i, dom, iova);
 	IH_BUG_ON(prot < 0 || prot_allows(z, prot, write),
 		  "fuzz_board_ops: %s %s at %#llx faulted (%d), table maps it to %#llx (prot %d)",
@@ -585,6 +589,9 @@ static void dma_op(struct bo *z, unsigned int i, unsigned int a, struct fz_in *i
 		if (z->c[i].udom && !n)
 			iova = (u64)(page % NGRAN) * ugran(&z->c[i]) + 0x20;
 	}
+	/* Beyond a 48-bit input range (and any Rockchip IOVA): address-size faults. */
+	if (a & 4)
+		iova += (u64)(page | 1) << 36;
 	dma_check(z, i, iova, a & 2);
 }
 
