@@ -117,10 +117,10 @@ struct slot {
 
 struct client {
 	struct ih_device *dev;
-	bool claimed;			/* we hold an explicit DMA ownership claim */
-	struct ih_iommu_domain *udom;	/* our explicit paging domain */
-	bool attached;			/* ... attached to the group */
-	u8 prot[NGRAN];			/* granules mapped in udom and their prot */
+	bool claimed;		      /* we hold an explicit DMA ownership claim */
+	struct ih_iommu_domain *udom; /* our explicit paging domain */
+	bool attached;		      /* ... attached to the group */
+	u8 prot[NGRAN];		      /* granules mapped in udom and their prot */
 };
 
 struct bo {
@@ -231,7 +231,8 @@ static void add_client(struct bo *z, unsigned int i)
 	if (c->dev || i >= ndev(z))
 		return;
 	if (is_pci(i)) {
-		struct ih_pci_desc d = {.type = IH_PCI_ENDPOINT, .vendor = 0x1af4, .device = 0x1000};
+		struct ih_pci_desc d = {
+		    .type = IH_PCI_ENDPOINT, .vendor = 0x1af4, .device = 0x1000};
 		struct ih_pci_dev *p;
 
 		if (!z->host || !z->bridge)
@@ -546,11 +547,13 @@ static void dma_check(struct bo *z, unsigned int i, u64 iova, bool write)
 	ret = ih_dma_access(dev, iova, 1, write ? IH_DMA_FROM_DEVICE : IH_DMA_TO_DEVICE, &pa);
 	if (!ret) {
 		if (sw != IH_PA_INVALID) {
-			IH_BUG_ON(pa != sw, "fuzz_board_ops: %s DMA at %#llx reached %#llx, table %#llx",
+			IH_BUG_ON(pa != sw,
+				  "fuzz_board_ops: %s DMA at %#llx reached %#llx, table %#llx",
 				  dev->name, (unsigned long long)iova, (unsigned long long)pa,
 				  (unsigned long long)sw);
 		} else {
-			/* Only a lazy domain may still translate an unmapped IOVA (until flushed). */
+			/* Only a lazy domain may still translate an unmapped IOVA (until flushed).
+			 */
 			IH_BUG_ON(!(dom->dma_cookie && ih_dma_domain_is_lazy(dom)),
 				  "fuzz_board_ops: %s DMA at unmapped %#llx reached %#llx (%s)",
 				  dev->name, (unsigned long long)iova, (unsigned long long)pa,
@@ -706,8 +709,9 @@ static void check_rk(struct bo *z)
 
 		if (!z->iommu[u] || ih_rk_iommu_get_stats(z->iommu[u], &st))
 			continue;
-		IH_BUG_ON(st.clients != probed, "fuzz_board_ops: unit %u counts %lu clients, %lu probed",
-			  u, st.clients, probed);
+		IH_BUG_ON(st.clients != probed,
+			  "fuzz_board_ops: unit %u counts %lu clients, %lu probed", u, st.clients,
+			  probed);
 	}
 }
 

@@ -93,8 +93,8 @@ struct ih_smmuv3 {
 	ih_pa_t *l2; /* 2-level: one PA per L1 descriptor, IH_PA_INVALID until created */
 	unsigned int num_l1;
 
-	struct ih_mutex cfg_lock; /* STE/CD contents, master->domain, domain lists, ASIDs, L2,
-				   * the masters list */
+	struct ih_mutex cfg_lock;    /* STE/CD contents, master->domain, domain lists, ASIDs, L2,
+				      * the masters list */
 	struct smmu_master *masters; /* every probed master: one owner per StreamID */
 	unsigned long *asid_map;
 	unsigned long domains_alive;
