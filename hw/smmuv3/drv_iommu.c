@@ -468,8 +468,9 @@ static int smmu_probe_device(struct ih_device *dev, struct ih_iommu_device **iom
 	ih_mutex_lock(&smmu->cfg_lock);
 	/*
 	 * One StreamID has one STE, so it can serve one master: a second device claiming it
-	 * would silently retarget the first one's DMA at its own domain. Refuse it, as Linux
-	 * does (its stream tree). Repeats within one master (PCI aliases) are fine.
+	 * would silently retarget the first one's DMA at its own domain. Refuse it with
+	 * -ENODEV, as current Linux does when its stream tree already holds the ID (older
+	 * kernels: -EINVAL). Repeats within one master (PCI aliases) are fine.
 	 */
 	for (unsigned int i = 0; i < master->num_sids && !ret; i++) {
 		struct smmu_master *other = smmu_sid_owner(smmu, master->sids[i]);
@@ -478,7 +479,7 @@ static int smmu_probe_device(struct ih_device *dev, struct ih_iommu_device **iom
 			ih_log(smmu->w, IH_LOG_GUEST_ERROR,
 			       "%s: %s: StreamID 0x%x already used by %s, refused", smmu->name,
 			       dev->name, master->sids[i], other->dev->name);
-			ret = -EEXIST;
+			ret = -ENODEV;
 		}
 	}
 	/* Level-2 stream tables on demand; they stay until remove (the kernel's choice). */
