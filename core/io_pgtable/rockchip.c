@@ -9,7 +9,9 @@
 #include "io_pgtable_priv.h"
 
 /*
- * Lock order: iop->lock, then whatever the driver's flush ops take.
+ * No lock: page tables are installed by compare-and-swap and kept until the table is
+ * freed, so a walk never meets a PT going away (callers do not overlap on one IOVA range,
+ * as for io-pgtable-arm).
  *
  * Layout, from the public Rockchip register description (RK3288/RK3568 TRM "IOMMU"
  * chapter) as the upstream driver documents it in its comments:
@@ -115,57 +117,49 @@ static ih_pa_t rk_table_alloc(struct rk *d, const char *site)
 }
 
 /*
- * Whether the PT holds no entry. Entries near the one just cleared (@iova's) are the
- * likely live ones, so the scan starts there and walks outward both ways (every index
- * once); a truly empty PT still costs one full scan.
+ * Install a PT under the DTE for @iova, or use the one already there. Page tables stay
+ * installed until the table is freed (as the kernel's rockchip-iommu driver keeps them
+ * until the domain goes), so a valid DTE never changes and map/unmap need no lock: a new
+ * PT goes in by compare-and-swap, and the loser of a race frees its own (never visible).
  */
-static bool pt_empty(struct rk *d, ih_pa_t pt, u64 iova)
+static int pt_get(struct rk *d, u32 *dte, ih_pa_t *pt)
 {
-	const u32 *t = rk_table(d, pt);
-	size_t hint = (iova / RK_PAGE) & (RK_ENTRIES - 1);
+	u32 v = ent_load(dte);
+	ih_pa_t fresh;
 
-	for (size_t k = 0; k < RK_ENTRIES; k++) {
-		size_t i =
-		    (k & 1 ? hint + (k + 1) / 2 : hint + RK_ENTRIES - k / 2) & (RK_ENTRIES - 1);
-
-		if (ent_load(&t[i]))
-			return false;
+	if (v & RK_VALID) {
+		*pt = rk_unpack(d, v);
+		return 0;
 	}
-	return true;
-}
-
-/* Unhook and free an empty PT, after flushing walk caches over the 4M it covered. */
-static void pt_prune(struct rk *d, u32 *dte, ih_pa_t pt, u64 iova)
-{
-	if (!pt_empty(d, pt, iova))
-		return;
-	ent_store(dte, 0);
-	ih_iop_flush_walk(&d->iop, iova & ~(RK_DTE_SPAN - 1), RK_DTE_SPAN, RK_PAGE);
-	ih_iop_table_free(&d->iop, pt, RK_TABLE_SIZE);
+	fresh = rk_table_alloc(d, "io_pgtable:rk-pt");
+	if (fresh == IH_PA_INVALID)
+		return -ENOMEM;
+	/* Release on success: the zeroed PT is visible before the DTE that points to it. */
+	if (__atomic_compare_exchange_n(dte, &v, rk_pack(d, fresh) | RK_VALID, false,
+					__ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+		*pt = fresh;
+		return 0;
+	}
+	ih_iop_table_free(&d->iop, fresh, RK_TABLE_SIZE);
+	*pt = rk_unpack(d, v);
+	return 0;
 }
 
 /* Map one chunk of @size (<= 4M, aligned, so inside one PT) or nothing at all. */
 static int map_chunk(struct rk *d, u64 iova, ih_pa_t paddr, size_t size, u32 flags)
 {
-	u32 *dte = dte_ptr(d, iova);
-	u32 v = ent_load(dte);
 	size_t n = size / RK_PAGE;
 	ih_pa_t pt;
 	u32 *pte;
+	int ret;
 
-	if (v & RK_VALID) {
-		pt = rk_unpack(d, v);
-		pte = pte_ptr(d, pt, iova);
-		for (size_t i = 0; i < n; i++)
-			if (ent_load(&pte[i]))
-				return -EEXIST;
-	} else {
-		pt = rk_table_alloc(d, "io_pgtable:rk-pt");
-		if (pt == IH_PA_INVALID)
-			return -ENOMEM;
-		ent_store(dte, rk_pack(d, pt) | RK_VALID);
-		pte = pte_ptr(d, pt, iova);
-	}
+	ret = pt_get(d, dte_ptr(d, iova), &pt);
+	if (ret)
+		return ret;
+	pte = pte_ptr(d, pt, iova);
+	for (size_t i = 0; i < n; i++)
+		if (ent_load(&pte[i]))
+			return -EEXIST;
 	for (size_t i = 0; i < n; i++)
 		ent_store(&pte[i], rk_pack(d, paddr + i * RK_PAGE) | flags | RK_VALID);
 	return 0;
@@ -194,14 +188,12 @@ static int rk_map_pages(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t paddr, 
 	if (prot & IH_PROT_WRITE)
 		flags |= RK_PTE_WRITE;
 
-	pthread_mutex_lock(&d->iop.lock);
 	for (size_t i = 0; i < pgcount; i++) {
 		ret = map_chunk(d, iova + i * pgsize, paddr + i * pgsize, pgsize, flags);
 		if (ret)
 			break;
 		done += pgsize;
 	}
-	pthread_mutex_unlock(&d->iop.lock);
 	if (mapped)
 		*mapped = done;
 	return ret;
@@ -212,9 +204,7 @@ static size_t rk_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t pgs
 {
 	struct rk *d = rk_of(ops);
 	const struct ih_io_pgtable_cfg *cfg = &d->iop.cfg;
-	ih_pa_t pt = IH_PA_INVALID;
-	u32 *dte = NULL;
-	u64 total, cur = iova, last = iova;
+	u64 total, cur = iova;
 	size_t done = 0;
 	bool lazy;
 
@@ -227,31 +217,25 @@ static size_t rk_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t pgs
 	total = (u64)pgsize * pgcount;
 	lazy = ih_iop_unmap_is_lazy(&d->iop, gather);
 
-	pthread_mutex_lock(&d->iop.lock);
-	/* 4K at a time, stopping at the first hole, as the hardware format has no blocks. */
+	/*
+	 * 4K at a time, stopping at the first hole, as the hardware format has no blocks.
+	 * Emptied PTs stay installed (nothing to unhook, no walk-cache flush); each PTE is
+	 * taken with an exchange so two racing unmaps of one page cannot both report it.
+	 */
 	while (done < total) {
-		u32 *dp = dte_ptr(d, cur);
-		u32 v = ent_load(dp);
+		u32 v = ent_load(dte_ptr(d, cur));
 		u32 *pp;
 
 		if (!(v & RK_VALID))
 			break;
-		if (pt != IH_PA_INVALID && dp != dte)
-			pt_prune(d, dte, pt, last);
-		dte = dp;
-		pt = rk_unpack(d, v);
-		pp = pte_ptr(d, pt, cur);
-		if (!(ent_load(pp) & RK_VALID))
+		pp = pte_ptr(d, rk_unpack(d, v), cur);
+		if (!(ent_load(pp) & RK_VALID) ||
+		    !(__atomic_exchange_n(pp, 0, __ATOMIC_RELEASE) & RK_VALID))
 			break;
-		ent_store(pp, 0);
 		ih_iop_leaf_removed(&d->iop, gather, lazy, cur, RK_PAGE);
-		last = cur;
 		cur += RK_PAGE;
 		done += RK_PAGE;
 	}
-	if (pt != IH_PA_INVALID)
-		pt_prune(d, dte, pt, last);
-	pthread_mutex_unlock(&d->iop.lock);
 	return done;
 }
 
@@ -263,14 +247,12 @@ static ih_pa_t rk_iova_to_phys(struct ih_io_pgtable_ops *ops, u64 iova)
 
 	if (!ih_iop_range_fits(iova, 1, 1, d->iop.cfg.ias))
 		return IH_PA_INVALID;
-	pthread_mutex_lock(&d->iop.lock);
 	v = ent_load(dte_ptr(d, iova));
 	if (v & RK_VALID) {
 		v = ent_load(pte_ptr(d, rk_unpack(d, v), iova));
 		if (v & RK_VALID)
 			pa = rk_unpack(d, v) | (iova & (RK_PAGE - 1));
 	}
-	pthread_mutex_unlock(&d->iop.lock);
 	return pa;
 }
 

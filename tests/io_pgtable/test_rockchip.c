@@ -211,34 +211,38 @@ Test(io_pgtable_rk, bad_arguments_are_einval)
 	ih_io_pgtable_free(ops);
 }
 
-Test(io_pgtable_rk, unmap_invalidates_each_page_and_frees_empty_pts)
+Test(io_pgtable_rk, unmap_invalidates_each_page_and_keeps_empty_pts)
 {
 	struct ih_io_pgtable_cfg cfg;
 	struct ih_io_pgtable_ops *ops = mk(IH_RK_IOMMU_V1, &cfg);
+	u32 dte0, dte1;
 
 	/* 0x3ff000 is the last page of PT 0, 0x400000 the first of PT 1. */
 	cr_assert_eq(map(ops, 0x3ff000, 0x10000000, SZ_4K, 2, IH_PROT_READ), 0);
 	cr_expect_eq(rec.ncalls, 0, "mapping flushes nothing");
 	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 3 * SZ_4K);
+	dte0 = ent(cfg.rk_cfg.dte_addr, 0);
+	dte1 = ent(cfg.rk_cfg.dte_addr, 1);
 	cr_assert_eq(unmap(ops, 0x3ff000, SZ_4K, 2), 2 * SZ_4K);
 	/*
-	 * One 4K line per page (the hardware zaps lines), and each PT, once empty, is
-	 * unhooked and flushed over its 4M before it is freed: PT 0 when the walk moves on,
-	 * PT 1 at the end. Exactly 4 calls in this order.
+	 * One 4K line per page (the hardware zaps lines) and nothing else: both PTs, now
+	 * empty, stay installed (as the kernel's driver keeps them until the domain is
+	 * freed), so no walk flush. Exactly 2 calls in this order.
 	 */
-	cr_assert_eq(rec.ncalls, 4);
+	cr_assert_eq(rec.ncalls, 2);
 	cr_expect_eq(rec.calls[0].kind, FLUSH_ADD_PAGE);
 	cr_expect_eq(rec.calls[0].iova, 0x3ff000);
-	cr_expect_eq(rec.calls[1].kind, FLUSH_WALK);
-	cr_expect_eq(rec.calls[1].iova, 0);
-	cr_expect_eq(rec.calls[1].size, 0x400000);
-	cr_expect_eq(rec.calls[2].kind, FLUSH_ADD_PAGE);
-	cr_expect_eq(rec.calls[2].iova, 0x400000);
-	cr_expect_eq(rec.calls[3].kind, FLUSH_WALK);
-	cr_expect_eq(rec.calls[3].iova, 0x400000);
-	cr_expect_eq(ih_io_pgtable_table_bytes(ops), SZ_4K);
-	cr_expect_eq(ent(cfg.rk_cfg.dte_addr, 0), 0);
-	cr_expect_eq(ent(cfg.rk_cfg.dte_addr, 1), 0);
+	cr_expect_eq(rec.calls[1].kind, FLUSH_ADD_PAGE);
+	cr_expect_eq(rec.calls[1].iova, 0x400000);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 3 * SZ_4K);
+	cr_expect_eq(ent(cfg.rk_cfg.dte_addr, 0), dte0, "DTE 0 unchanged");
+	cr_expect_eq(ent(cfg.rk_cfg.dte_addr, 1), dte1, "DTE 1 unchanged");
+	cr_expect_eq(ent(dte0 & 0xfffff000, 1023), 0, "PTE cleared");
+	cr_expect_eq(ent(dte1 & 0xfffff000, 0), 0, "PTE cleared");
+	/* Mapping there again reuses the kept PTs: no new table page. */
+	cr_assert_eq(map(ops, 0x3ff000, 0x20000000, SZ_4K, 2, IH_PROT_READ), 0);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 3 * SZ_4K);
+	cr_expect_eq(ops->iova_to_phys(ops, 0x400123), 0x20001123);
 	ih_io_pgtable_free(ops);
 	cr_expect_eq(rec.all, 1);
 }
@@ -253,7 +257,8 @@ Test(io_pgtable_rk, four_megabyte_chunk_is_1024_ptes)
 	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 2 * SZ_4K);
 	cr_expect_eq(unmap(ops, 0x800000, 0x400000, 1), 0x400000);
 	cr_expect_eq(rec.add_page, 1024);
-	cr_expect_eq(rec.walk, 1);
+	cr_expect_eq(rec.walk, 0, "the emptied PT stays");
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 2 * SZ_4K);
 	ih_io_pgtable_free(ops);
 }
 
@@ -286,7 +291,7 @@ Test(io_pgtable_rk, non_strict_gathers_without_zapping_lines)
 	ih_iommu_iotlb_gather_init(&g);
 	cr_expect_eq(ops->unmap_pages(ops, 0x5000, SZ_4K, 3, &g), 3 * SZ_4K);
 	cr_expect_eq(rec.add_page, 0);
-	cr_expect_eq(rec.walk, 1, "the freed PT is still flushed before reuse");
+	cr_expect_eq(rec.walk, 0, "the emptied PT stays: no walk flush");
 	cr_expect_eq(g.start, 0x5000);
 	cr_expect_eq(g.end, 0x7fff);
 	ih_io_pgtable_free(ops);
