@@ -2,9 +2,10 @@
 /*
  * TSan scenario: concurrent map/unmap on disjoint IOVA ranges of one io-pgtable.
  *
- * Threads: 2 (or more) workers, one per format, each owning its own 4K pages inside the
- * same last-level table, so table allocation and the freeing of emptied tables race for
- * real. Each worker maps, translates, unmaps its pages in a loop.
+ * Threads: 2 (or more) workers, one per format, each owning its own 4K page inside the
+ * same last-level table, a different 4M-aligned table each round for the first SPREAD
+ * rounds, so the compare-and-swap installs of a new table race for real (both formats keep
+ * emptied tables). Each worker maps, translates, unmaps its page in a loop.
  * Invariant: every translation a worker reads for its own page is the PA it mapped; after
  * the run the table holds nothing but the start table and walks clean.
  * Expected outcome: no ThreadSanitizer report, exit 0.
@@ -19,6 +20,7 @@
 
 #define WORKERS 2
 #define ROUNDS	3000
+#define SPREAD	256 /* distinct last-level tables the workers walk through */
 
 struct ctx {
 	struct ih_io_pgtable_ops *ops;
@@ -36,13 +38,14 @@ static void *work(void *arg)
 {
 	struct worker *wk = arg;
 	struct ih_io_pgtable_ops *ops = wk->c->ops;
-	u64 iova = 0x1000ULL * (wk->id + 1);
+	u64 base = 0x1000ULL * (wk->id + 1);
 	ih_pa_t pa = 0x40000000ULL + 0x1000ULL * wk->id;
 
 	while (!__atomic_load_n(&wk->c->go, __ATOMIC_ACQUIRE))
 		;
 	for (int i = 0; i < ROUNDS; i++) {
 		struct ih_iommu_iotlb_gather g;
+		u64 iova = base + ((u64)(i % SPREAD) << 22);
 		size_t mapped;
 
 		if (ops->map_pages(ops, iova, pa, SZ_4K, 1, IH_PROT_READ, &mapped) ||

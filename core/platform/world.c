@@ -53,7 +53,8 @@ static int check_config(const struct ih_world_config *cfg)
 static _Thread_local const struct ih_world *tls_world;
 static _Thread_local unsigned int tls_cpu;
 
-static _Thread_local char tls_token;
+/* 8-byte aligned: ih_mutex keeps a waiters flag in bit 0 of a token. */
+static _Thread_local u64 tls_token;
 
 const void *ih_thread_token(void)
 {

@@ -3,58 +3,94 @@
 #ifndef IH_MUTEX_H
 #define IH_MUTEX_H
 
-#include <pthread.h>
+#include <stdint.h>
 
 #include <ih/compat.h>
 #include <ih/coop.h>
 #include <ih/diag.h>
 
-/* A unique address per thread, for lock ownership. */
+#ifdef IH_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+/* A unique address per thread, for lock ownership (at least 2-byte aligned). */
 const void *ih_thread_token(void);
 
+/*
+ * The lock word is the owner itself: 0 when free, else the holder's ih_thread_token() with
+ * bit 0 set once some thread (or logical thread of a cooperative scheduler) waits. So an
+ * uncontended lock is one acquire compare-and-swap and an unlock one release exchange,
+ * with the owner check for free. Waiters sleep on @wseq (a futex), bumped by an unlock
+ * that finds bit 0 set; a logical thread of a cooperative scheduler parks instead (see
+ * ih/coop.h). Under TSan the lock is annotated as a mutex, so lock-order and
+ * happens-before checks work as for a pthread mutex.
+ */
+#define IH_MUTEX_WAITERS ((uintptr_t)1)
+
 struct ih_mutex {
-	pthread_mutex_t m;
-	const void *owner; /* atomic; the holder's ih_thread_token() */
+	uintptr_t word; /* atomic: 0, or owner token | IH_MUTEX_WAITERS */
+	unsigned int wseq; /* atomic: futex word the waiters sleep on */
 };
+
+/* Internal: the contended paths (core/platform/mutex.c). */
+void ih_mutex_lock_slow(struct ih_mutex *l, uintptr_t self);
+void ih_mutex_wake(struct ih_mutex *l);
 
 static inline void ih_mutex_init(struct ih_mutex *l)
 {
-	pthread_mutex_init(&l->m, NULL);
-	l->owner = NULL;
+	__atomic_store_n(&l->word, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->wseq, 0, __ATOMIC_RELAXED);
+#ifdef IH_TSAN
+	__tsan_mutex_create(l, 0);
+#endif
 }
 
 static inline void ih_mutex_destroy(struct ih_mutex *l)
 {
-	pthread_mutex_destroy(&l->m);
+	IH_BUG_ON(__atomic_load_n(&l->word, __ATOMIC_RELAXED), "destroy of held lock %p",
+		  (void *)l);
+#ifdef IH_TSAN
+	__tsan_mutex_destroy(l, 0);
+#endif
 }
 
 static inline void ih_mutex_lock(struct ih_mutex *l)
 {
-	IH_BUG_ON(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == ih_thread_token(),
-		  "recursive lock of %p", (void *)l);
-	/* A logical thread of a cooperative scheduler parks instead of blocking the baton. */
-	if (ih_coop_thread_active()) {
-		while (pthread_mutex_trylock(&l->m))
-			ih_coop_mutex_wait(&l->m);
-	} else {
-		pthread_mutex_lock(&l->m);
-	}
-	__atomic_store_n(&l->owner, ih_thread_token(), __ATOMIC_RELAXED);
+	uintptr_t self = (uintptr_t)ih_thread_token(), free_word = 0;
+
+#ifdef IH_TSAN
+	__tsan_mutex_pre_lock(l, 0);
+#endif
+	if (ih_unlikely(!__atomic_compare_exchange_n(&l->word, &free_word, self, false,
+						     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+		ih_mutex_lock_slow(l, self); /* checks recursion, waits */
+#ifdef IH_TSAN
+	__tsan_mutex_post_lock(l, 0, 0);
+#endif
 }
 
 static inline void ih_mutex_unlock(struct ih_mutex *l)
 {
-	IH_BUG_ON(__atomic_load_n(&l->owner, __ATOMIC_RELAXED) != ih_thread_token(),
+	uintptr_t self = (uintptr_t)ih_thread_token(), old;
+
+#ifdef IH_TSAN
+	__tsan_mutex_pre_unlock(l, 0);
+#endif
+	old = __atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE);
+	/* The owner check rides on the exchange: a wrong unlock aborts right after it. */
+	IH_BUG_ON((old & ~IH_MUTEX_WAITERS) != self,
 		  "unlock of %p by a thread that does not hold it", (void *)l);
-	__atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&l->m);
-	if (ih_coop_thread_active())
-		ih_coop_mutex_released(&l->m);
+	if (ih_unlikely(old & IH_MUTEX_WAITERS))
+		ih_mutex_wake(l);
+#ifdef IH_TSAN
+	__tsan_mutex_post_unlock(l, 0);
+#endif
 }
 
 static inline bool ih_mutex_held(const struct ih_mutex *l)
 {
-	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == ih_thread_token();
+	return (__atomic_load_n(&l->word, __ATOMIC_RELAXED) & ~IH_MUTEX_WAITERS) ==
+	       (uintptr_t)ih_thread_token();
 }
 
 /* lockdep_assert_held(): a helper documented as "called with @l held" checks it. */
