@@ -26,10 +26,10 @@ struct fq_entry {
  * per-CPU rings, side by side in one array, never share a line whatever its alignment.
  */
 struct fq_ring {
-	pthread_mutex_t lock;
+	struct ih_mutex lock;
 	unsigned int head, tail, mask;
 	struct fq_entry *entries;
-	char pad[128 - sizeof(pthread_mutex_t) - 3 * sizeof(int) - sizeof(void *)];
+	char pad[128 - sizeof(struct ih_mutex) - 3 * sizeof(int) - sizeof(void *)];
 };
 
 struct ih_dma_fq {

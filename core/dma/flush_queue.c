@@ -100,14 +100,14 @@ int dma_fq_build(struct ih_dma_cookie *cookie, const struct ih_dma_fq_options *o
 		if (!r->entries)
 			goto err_free_rings;
 		r->mask = opts->size - 1;
-		pthread_mutex_init(&r->lock, NULL);
+		ih_mutex_init(&r->lock);
 	}
 	*out = fq;
 	return 0;
 
 err_free_rings:
 	while (i--) {
-		pthread_mutex_destroy(&fq->rings[i].lock);
+		ih_mutex_destroy(&fq->rings[i].lock);
 		ih_free(w, fq->rings[i].entries);
 	}
 	ih_free(w, fq);
@@ -213,7 +213,7 @@ void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u
 	struct fq_ring *r = &fq->rings[fq->nrings == 1 ? 0 : ih_cpu_id(cookie->w) % fq->nrings];
 	unsigned int idx;
 
-	pthread_mutex_lock(&r->lock);
+	ih_mutex_lock(&r->lock);
 	/* Make room with what earlier flushes already cover, then force a flush if full. */
 	ring_free_locked(cookie, r, 0);
 	if (ring_full(r)) {
@@ -237,7 +237,7 @@ void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u
 	r->entries[idx].fixed = fixed;
 	/* Stamped after the leaf entries were cleared: only a flush started later covers it. */
 	r->entries[idx].counter = __atomic_load_n(&cookie->flush_start_cnt, __ATOMIC_SEQ_CST);
-	pthread_mutex_unlock(&r->lock);
+	ih_mutex_unlock(&r->lock);
 
 	/* Arm the timer once; the timeout clears the flag before it flushes. */
 	if (!__atomic_load_n(&cookie->timer_on, __ATOMIC_RELAXED) &&
@@ -254,9 +254,9 @@ static void fq_flush_all_rings(struct ih_dma_cookie *cookie, struct ih_dma_fq *f
 	u64 own = fq_flush_iotlb(cookie);
 
 	for (unsigned int i = 0; i < fq->nrings; i++) {
-		pthread_mutex_lock(&fq->rings[i].lock);
+		ih_mutex_lock(&fq->rings[i].lock);
 		ring_free_locked(cookie, &fq->rings[i], own);
-		pthread_mutex_unlock(&fq->rings[i].lock);
+		ih_mutex_unlock(&fq->rings[i].lock);
 	}
 }
 
@@ -279,7 +279,7 @@ void dma_fq_destroy(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq)
 	for (unsigned int i = 0; i < fq->nrings; i++) {
 		IH_BUG_ON(fq->rings[i].head != fq->rings[i].tail,
 			  "dma-fq: entries left after a flush");
-		pthread_mutex_destroy(&fq->rings[i].lock);
+		ih_mutex_destroy(&fq->rings[i].lock);
 		ih_free(cookie->w, fq->rings[i].entries);
 	}
 	ih_free(cookie->w, fq);
@@ -396,9 +396,9 @@ int ih_dma_fq_get_stats(struct ih_iommu_domain *domain, struct ih_dma_fq_stats *
 	st->flush_started = __atomic_load_n(&cookie->flush_start_cnt, __ATOMIC_RELAXED);
 	st->flush_finished = __atomic_load_n(&cookie->flush_finish_cnt, __ATOMIC_RELAXED);
 	for (unsigned int i = 0; i < fq->nrings; i++) {
-		pthread_mutex_lock(&fq->rings[i].lock);
+		ih_mutex_lock(&fq->rings[i].lock);
 		st->queued += (fq->rings[i].tail - fq->rings[i].head) & fq->rings[i].mask;
-		pthread_mutex_unlock(&fq->rings[i].lock);
+		ih_mutex_unlock(&fq->rings[i].lock);
 	}
 	st->full_flushes = __atomic_load_n(&cookie->full_flushes, __ATOMIC_RELAXED);
 	st->timer_flushes = __atomic_load_n(&cookie->timer_flushes, __ATOMIC_RELAXED);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <ih/alloc.h>
+#include <ih/mutex.h>
 #include <ih/check.h>
 #include <ih/clock.h>
 #include <ih/diag.h>
@@ -43,11 +44,11 @@ struct iova_magazine {
  * on every allocation, whatever the array's alignment.
  */
 struct iova_cpu_rcache {
-	pthread_mutex_t lock; /* protects loaded, prev, hits and misses */
+	struct ih_mutex lock; /* protects loaded, prev, hits and misses */
 	struct iova_magazine *loaded;
 	struct iova_magazine *prev;
 	unsigned long hits, misses; /* ih_iova_alloc_fast look-ups served / not served */
-	char pad[192 - sizeof(pthread_mutex_t) - 2 * sizeof(void *) - 2 * sizeof(long)];
+	char pad[192 - sizeof(struct ih_mutex) - 2 * sizeof(void *) - 2 * sizeof(long)];
 };
 
 struct iova_rcache {
@@ -475,9 +476,9 @@ static bool rcache_insert(struct ih_iova_domain *iovad, struct iova_rcache *rc, 
 	struct iova_cpu_rcache *cpu = this_cpu(iovad, rc);
 	bool ok;
 
-	pthread_mutex_lock(&cpu->lock);
+	ih_mutex_lock(&cpu->lock);
 	ok = rcache_insert_locked(iovad, rc, cpu, pfn);
-	pthread_mutex_unlock(&cpu->lock);
+	ih_mutex_unlock(&cpu->lock);
 	return ok;
 }
 
@@ -487,7 +488,7 @@ static u64 rcache_get(struct ih_iova_domain *iovad, struct iova_rcache *rc, u64 
 	struct iova_magazine *empty = NULL;
 	u64 pfn = 0;
 
-	pthread_mutex_lock(&cpu->lock);
+	ih_mutex_lock(&cpu->lock);
 	if (!cpu->loaded->size && cpu->prev->size) {
 		struct iova_magazine *tmp = cpu->loaded;
 
@@ -510,7 +511,7 @@ static u64 rcache_get(struct ih_iova_domain *iovad, struct iova_rcache *rc, u64 
 		cpu->hits++;
 	else
 		cpu->misses++;
-	pthread_mutex_unlock(&cpu->lock);
+	ih_mutex_unlock(&cpu->lock);
 	ih_free(iovad->w, empty);
 	return pfn;
 }
@@ -522,10 +523,10 @@ void ih_iova_cache_flush(struct ih_iova_domain *iovad)
 		struct iova_magazine *mag;
 
 		for (unsigned int c = 0; c < iovad->ncpus; c++) {
-			pthread_mutex_lock(&rc->cpu[c].lock);
+			ih_mutex_lock(&rc->cpu[c].lock);
 			mag_free_pfns(iovad, rc->cpu[c].loaded);
 			mag_free_pfns(iovad, rc->cpu[c].prev);
-			pthread_mutex_unlock(&rc->cpu[c].lock);
+			ih_mutex_unlock(&rc->cpu[c].lock);
 		}
 		pthread_mutex_lock(&rc->depot_lock);
 		while ((mag = depot_pop_locked(rc))) {
@@ -589,10 +590,10 @@ void ih_iova_free_fast_batch(struct ih_iova_domain *iovad, const u64 *pfns, u64 
 		struct iova_rcache *rc = &iovad->rcaches[order];
 		struct iova_cpu_rcache *cpu = this_cpu(iovad, rc);
 
-		pthread_mutex_lock(&cpu->lock);
+		ih_mutex_lock(&cpu->lock);
 		while (i < n && rcache_insert_locked(iovad, rc, cpu, pfns[i]))
 			i++;
-		pthread_mutex_unlock(&cpu->lock);
+		ih_mutex_unlock(&cpu->lock);
 	}
 	for (; i < n; i++)
 		if (ih_iova_free(iovad, pfns[i]))
@@ -631,7 +632,7 @@ int ih_iova_domain_create(struct ih_world *w, size_t granule, u64 start_pfn, con
 		if (!rc->cpu)
 			goto err_free_rcaches;
 		for (c = 0; c < iovad->ncpus; c++) {
-			pthread_mutex_init(&rc->cpu[c].lock, NULL);
+			ih_mutex_init(&rc->cpu[c].lock);
 			rc->cpu[c].loaded = mag_alloc(iovad);
 			rc->cpu[c].prev = mag_alloc(iovad);
 			if (!rc->cpu[c].loaded || !rc->cpu[c].prev)
@@ -683,7 +684,7 @@ size_t ih_iova_domain_destroy(struct ih_iova_domain *iovad)
 			mag_free_pfns(iovad, rc->cpu[c].prev);
 			ih_free(iovad->w, rc->cpu[c].loaded);
 			ih_free(iovad->w, rc->cpu[c].prev);
-			pthread_mutex_destroy(&rc->cpu[c].lock);
+			ih_mutex_destroy(&rc->cpu[c].lock);
 		}
 		ih_free(iovad->w, rc->cpu);
 	}
@@ -836,14 +837,14 @@ int ih_iova_check(struct ih_iova_domain *iovad, char *msg, size_t len)
 		struct iova_rcache *rc = &iovad->rcaches[i];
 
 		for (unsigned int k = 0; k < iovad->ncpus; k++)
-			pthread_mutex_lock(&rc->cpu[k].lock);
+			ih_mutex_lock(&rc->cpu[k].lock);
 		pthread_mutex_lock(&rc->depot_lock);
 		pthread_mutex_lock(&iovad->tree_lock);
 		ret = check_order_locked(iovad, i, c.msg, c.len);
 		pthread_mutex_unlock(&iovad->tree_lock);
 		pthread_mutex_unlock(&rc->depot_lock);
 		for (unsigned int k = iovad->ncpus; k-- > 0;)
-			pthread_mutex_unlock(&rc->cpu[k].lock);
+			ih_mutex_unlock(&rc->cpu[k].lock);
 	}
 	return ret;
 }
@@ -864,11 +865,11 @@ void ih_iova_get_stats(struct ih_iova_domain *iovad, struct ih_iova_stats *st)
 		st->cached += (unsigned long)rc->depot_size * IH_IOVA_MAG_SIZE;
 		pthread_mutex_unlock(&rc->depot_lock);
 		for (unsigned int c = 0; c < iovad->ncpus; c++) {
-			pthread_mutex_lock(&rc->cpu[c].lock);
+			ih_mutex_lock(&rc->cpu[c].lock);
 			st->cached += rc->cpu[c].loaded->size + rc->cpu[c].prev->size;
 			st->cache_hits += rc->cpu[c].hits;
 			st->cache_misses += rc->cpu[c].misses;
-			pthread_mutex_unlock(&rc->cpu[c].lock);
+			ih_mutex_unlock(&rc->cpu[c].lock);
 		}
 	}
 	st->depot_trims = __atomic_load_n(&iovad->depot_trims, __ATOMIC_RELAXED);

@@ -382,14 +382,14 @@ static void rk_iommu_remove(struct ih_device *dev)
 	if (rk->domain) {
 		struct rk_domain *d = rk->domain;
 
-		pthread_mutex_lock(&d->lock);
+		ih_mutex_lock(&d->lock);
 		for (struct rk_iommu **pp = &d->iommus; *pp; pp = &(*pp)->domain_next) {
 			if (*pp == rk) {
 				*pp = rk->domain_next;
 				break;
 			}
 		}
-		pthread_mutex_unlock(&d->lock);
+		ih_mutex_unlock(&d->lock);
 		rk->domain = NULL;
 		rk->domain_next = NULL;
 	}

@@ -30,28 +30,28 @@ static struct rk_domain *to_rk_domain(struct ih_iommu_domain *domain)
 
 static void rk_domain_zap_range(struct rk_domain *d, u64 iova, size_t size)
 {
-	pthread_mutex_lock(&d->lock);
+	ih_mutex_lock(&d->lock);
 	for (struct rk_iommu *rk = d->iommus; rk; rk = rk->domain_next)
 		rk_iommu_zap_lines(rk, iova, size);
-	pthread_mutex_unlock(&d->lock);
+	ih_mutex_unlock(&d->lock);
 }
 
 /* The unmap path's zap; instances with the test-only forgetful knob skip it. */
 static void rk_domain_zap_unmapped(struct rk_domain *d, u64 iova, size_t size)
 {
-	pthread_mutex_lock(&d->lock);
+	ih_mutex_lock(&d->lock);
 	for (struct rk_iommu *rk = d->iommus; rk; rk = rk->domain_next)
 		if (!__atomic_load_n(&rk->test_forget_zap, __ATOMIC_RELAXED))
 			rk_iommu_zap_lines(rk, iova, size);
-	pthread_mutex_unlock(&d->lock);
+	ih_mutex_unlock(&d->lock);
 }
 
 static void rk_domain_zap_all(struct rk_domain *d)
 {
-	pthread_mutex_lock(&d->lock);
+	ih_mutex_lock(&d->lock);
 	for (struct rk_iommu *rk = d->iommus; rk; rk = rk->domain_next)
 		rk_iommu_zap_cache(rk);
-	pthread_mutex_unlock(&d->lock);
+	ih_mutex_unlock(&d->lock);
 }
 
 static void rk_flush_all(void *cookie)
@@ -93,10 +93,10 @@ static const struct ih_iommu_flush_ops rk_flush_ops = {
 
 static void rk_domain_link(struct rk_domain *d, struct rk_iommu *rk)
 {
-	pthread_mutex_lock(&d->lock);
+	ih_mutex_lock(&d->lock);
 	rk->domain_next = d->iommus;
 	d->iommus = rk;
-	pthread_mutex_unlock(&d->lock);
+	ih_mutex_unlock(&d->lock);
 	rk->domain = d;
 }
 
@@ -106,14 +106,14 @@ static void rk_domain_unlink(struct rk_iommu *rk)
 
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->lock);
+	ih_mutex_lock(&d->lock);
 	for (struct rk_iommu **pp = &d->iommus; *pp; pp = &(*pp)->domain_next) {
 		if (*pp == rk) {
 			*pp = rk->domain_next;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&d->lock);
+	ih_mutex_unlock(&d->lock);
 	rk->domain = NULL;
 	rk->domain_next = NULL;
 }
@@ -162,9 +162,9 @@ static void rk_domain_detach_all(struct rk_domain *d)
 	for (;;) {
 		struct rk_iommu *rk;
 
-		pthread_mutex_lock(&d->lock);
+		ih_mutex_lock(&d->lock);
 		rk = d->iommus;
-		pthread_mutex_unlock(&d->lock);
+		ih_mutex_unlock(&d->lock);
 		if (!rk)
 			return;
 		pthread_mutex_lock(&rk->lock);
@@ -236,7 +236,7 @@ static void rk_domain_free(struct ih_iommu_domain *domain)
 
 	rk_domain_detach_all(d);
 	ih_io_pgtable_free(d->pgt);
-	pthread_mutex_destroy(&d->lock);
+	ih_mutex_destroy(&d->lock);
 	ih_free(d->w, d);
 }
 
@@ -285,7 +285,7 @@ static int rk_domain_alloc(struct ih_device *dev, enum ih_domain_type type,
 		return -ENOMEM;
 	d->w = rk->w;
 	d->version = rk->version;
-	pthread_mutex_init(&d->lock, NULL);
+	ih_mutex_init(&d->lock);
 	if (type == IH_DOMAIN_IDENTITY) {
 		d->domain.ops = &rk_static_ops;
 		*out = &d->domain;
@@ -294,7 +294,7 @@ static int rk_domain_alloc(struct ih_device *dev, enum ih_domain_type type,
 	d->pgt = ih_io_pgtable_alloc(
 	    rk->w, rk->version == IH_RK_IOMMU_HW_V2 ? IH_RK_IOMMU_V2 : IH_RK_IOMMU_V1, &cfg, d);
 	if (!d->pgt) {
-		pthread_mutex_destroy(&d->lock);
+		ih_mutex_destroy(&d->lock);
 		ih_free(rk->w, d);
 		return -ENOMEM;
 	}

@@ -5,6 +5,8 @@
 
 #include <pthread.h>
 
+#include <ih/mutex.h>
+
 #include <ih/io_pgtable.h>
 #include <ih/iommu_group.h>
 #include <ih/mmio.h>
@@ -78,7 +80,7 @@ struct rk_domain {
 	enum ih_rk_iommu_version version;
 	struct ih_io_pgtable_ops *pgt;
 	u32 dte_addr_reg;
-	pthread_mutex_t lock;
+	struct ih_mutex lock;
 	struct rk_iommu *iommus;
 };
 

@@ -130,7 +130,7 @@ static u64 bank_read(void *opaque, u64 off, unsigned int size)
 		       size, off);
 		return 0;
 	}
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	switch (off) {
 	case RK_A_DTE_ADDR:
 		val = b->dte_addr;
@@ -162,7 +162,7 @@ static u64 bank_read(void *opaque, u64 off, unsigned int size)
 		       hw->name, b->idx, off);
 		break;
 	}
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	return val;
 }
 
@@ -179,7 +179,7 @@ static void bank_write(void *opaque, u64 off, u64 val64, unsigned int size)
 		       off);
 		return;
 	}
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	line_before = rk_bank_irq_line(b);
 	switch (off) {
 	case RK_A_DTE_ADDR:
@@ -215,7 +215,7 @@ static void bank_write(void *opaque, u64 off, u64 val64, unsigned int size)
 		break;
 	}
 	raise = !line_before && rk_bank_irq_line(b);
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	if (raise && hw->cfg.irq)
 		hw->cfg.irq(hw->cfg.irq_opaque, b->idx);
 }
@@ -289,10 +289,7 @@ int ih_rk_iommu_hw_create(struct ih_world *w, const struct ih_rk_iommu_hw_config
 	hw->rng = cfg->seed ? cfg->seed : ih_world_seed(w) ^ 0x9e3779b97f4a7c15ULL;
 	if (!hw->rng)
 		hw->rng = 1;
-	if (pthread_mutex_init(&hw->lock, NULL)) {
-		ret = -ENOMEM;
-		goto free_hw;
-	}
+	ih_mutex_init(&hw->lock);
 
 	for (i = 0; i < cfg->nbanks; i++) {
 		struct rk_bank *b = &hw->bank[i];
@@ -323,8 +320,7 @@ free_banks:
 		ih_mmio_region_del(w, hw->bank[i].region);
 		ih_free(w, hw->bank[i].tlb);
 	}
-	pthread_mutex_destroy(&hw->lock);
-free_hw:
+	ih_mutex_destroy(&hw->lock);
 	ih_free(w, hw);
 	return ret;
 }
@@ -340,7 +336,7 @@ void ih_rk_iommu_hw_destroy(struct ih_rk_iommu_hw *hw)
 		ih_mmio_region_del(w, hw->bank[i].region);
 		ih_free(w, hw->bank[i].tlb);
 	}
-	pthread_mutex_destroy(&hw->lock);
+	ih_mutex_destroy(&hw->lock);
 	ih_free(w, hw);
 }
 
@@ -366,9 +362,9 @@ int ih_rk_iommu_hw_translate_bank(struct ih_rk_iommu_hw *hw, unsigned int bank, 
 		return -EINVAL;
 	if (iova > UINT32_MAX)
 		return -ERANGE;
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	ret = translate_one(hw, &hw->bank[bank], (u32)iova, write, &out, &raise);
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	if (raise && hw->cfg.irq)
 		hw->cfg.irq(hw->cfg.irq_opaque, bank);
 	if (!ret)
@@ -384,7 +380,7 @@ int ih_rk_iommu_hw_translate(struct ih_rk_iommu_hw *hw, u64 iova, bool write, ih
 
 	if (iova > UINT32_MAX)
 		return -ERANGE;
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	for (i = 0; i < hw->cfg.nbanks; i++) {
 		ih_pa_t out = 0;
 		bool raise;
@@ -406,7 +402,7 @@ int ih_rk_iommu_hw_translate(struct ih_rk_iommu_hw *hw, u64 iova, bool write, ih
 			break;
 		}
 	}
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	for (i = 0; hw->cfg.irq && i < hw->cfg.nbanks; i++) {
 		if (raised & (1u << i))
 			hw->cfg.irq(hw->cfg.irq_opaque, i);
@@ -437,7 +433,7 @@ int ih_rk_iommu_hw_get_stats(struct ih_rk_iommu_hw *hw, int bank, struct ih_rk_i
 	if (bank != IH_RK_IOMMU_ALL_BANKS && (bank < 0 || (unsigned int)bank >= hw->cfg.nbanks))
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	if (bank == IH_RK_IOMMU_ALL_BANKS) {
 		for (unsigned int i = 0; i < hw->cfg.nbanks; i++)
 			stats_add(st, &hw->bank[i].st);
@@ -445,7 +441,7 @@ int ih_rk_iommu_hw_get_stats(struct ih_rk_iommu_hw *hw, int bank, struct ih_rk_i
 	} else {
 		*st = hw->bank[bank].st;
 	}
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	return 0;
 }
 
@@ -455,9 +451,9 @@ unsigned int ih_rk_iommu_hw_tlb_count(struct ih_rk_iommu_hw *hw, unsigned int ba
 
 	if (bank >= hw->cfg.nbanks)
 		return 0;
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	n = hw->bank[bank].tlb_used;
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	return n;
 }
 
@@ -467,10 +463,10 @@ bool ih_rk_iommu_hw_tlb_holds(struct ih_rk_iommu_hw *hw, u64 iova)
 
 	if (iova > UINT32_MAX)
 		return false;
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	for (unsigned int i = 0; i < hw->cfg.nbanks && !held; i++)
 		held = rk_tlb_holds_valid_pte(&hw->bank[i], (u32)iova >> RK_IOVA_PTE_SHIFT);
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	return held;
 }
 
@@ -480,9 +476,9 @@ bool ih_rk_iommu_hw_irq_line(struct ih_rk_iommu_hw *hw, unsigned int bank)
 
 	if (bank >= hw->cfg.nbanks)
 		return false;
-	pthread_mutex_lock(&hw->lock);
+	ih_mutex_lock(&hw->lock);
 	line = rk_bank_irq_line(&hw->bank[bank]);
-	pthread_mutex_unlock(&hw->lock);
+	ih_mutex_unlock(&hw->lock);
 	return line;
 }
 

@@ -5,6 +5,8 @@
 
 #include <pthread.h>
 
+#include <ih/mutex.h>
+
 #include "rk_iommu_hw.h"
 #include "rk_iommu_hw_regs.h"
 
@@ -46,7 +48,7 @@ struct ih_rk_iommu_hw {
 	struct ih_world *w;
 	struct ih_rk_iommu_hw_config cfg; /* defaults filled in */
 	const char *name;
-	pthread_mutex_t lock; /* protects every bank, the PRNG and mismatches */
+	struct ih_mutex lock; /* protects every bank, the PRNG and mismatches */
 	u64 rng;	      /* TLB victim choice */
 	u64 bank_mismatches;
 	struct rk_bank bank[IH_RK_IOMMU_MAX_BANKS];

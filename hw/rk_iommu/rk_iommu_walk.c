@@ -93,27 +93,30 @@ static void tlb_insert(struct rk_bank *b, enum rk_tlb_kind kind, u32 tag, u32 de
 	e->desc = desc;
 }
 
-static void tlb_evict(struct rk_bank *b, enum rk_tlb_kind kind, u32 first, u32 n)
+/*
+ * ZAP_ONE_LINE: both lines that hold this IOVA's descriptors. One pass over the slots,
+ * none when the TLB is empty (a zap after every map and unmap makes that the common
+ * case), and it stops once every used slot has been seen.
+ */
+void rk_tlb_zap_line(struct rk_bank *b, u32 iova)
 {
-	for (unsigned int i = 0; i < tlb_size(b); i++) {
+	u32 line = b->hw->cfg.tlb_line_entries;
+	u32 dte_first = (iova >> RK_IOVA_DTE_SHIFT) & ~(line - 1);
+	u32 pte_first = (iova >> RK_IOVA_PTE_SHIFT) & ~(line - 1);
+	unsigned int left = b->tlb_used;
+
+	for (unsigned int i = 0; left && i < tlb_size(b); i++) {
 		struct rk_tlb_entry *e = &b->tlb[i];
 
-		if (e->kind == kind && e->tag - first < n) {
+		if (e->kind == RK_TLB_FREE)
+			continue;
+		left--;
+		if ((e->kind == RK_TLB_DTE && e->tag - dte_first < line) ||
+		    (e->kind == RK_TLB_PTE && e->tag - pte_first < line)) {
 			e->kind = RK_TLB_FREE;
 			b->tlb_used--;
 		}
 	}
-}
-
-/* ZAP_ONE_LINE: both lines that hold this IOVA's descriptors. */
-void rk_tlb_zap_line(struct rk_bank *b, u32 iova)
-{
-	u32 line = b->hw->cfg.tlb_line_entries;
-	u32 dte_idx = iova >> RK_IOVA_DTE_SHIFT;
-	u32 page = iova >> RK_IOVA_PTE_SHIFT;
-
-	tlb_evict(b, RK_TLB_DTE, dte_idx & ~(line - 1), line);
-	tlb_evict(b, RK_TLB_PTE, page & ~(line - 1), line);
 }
 
 bool rk_tlb_holds_valid_pte(const struct rk_bank *b, u32 page)
