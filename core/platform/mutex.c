@@ -2,6 +2,7 @@
 /* ih_mutex contended paths: futex sleep and wake-up, or parking under the cooperative scheduler. */
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ih/mutex.h>
@@ -14,20 +15,26 @@
 #define TSAN_UNDIVERT(l) ((void)(l))
 #endif
 
+/* The futex is the word's low 32 bits: they include bit 0, so "held, contended" differs from free. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ih_mutex sleeps on the low half of its word: little-endian hosts only"
+#endif
+
+static unsigned int *futex_word(struct ih_mutex *l)
+{
+	return (unsigned int *)&l->word;
+}
+
 /*
- * The lock was not free. Mark it contended (bit 0) and sleep until an unlock bumps @wseq,
- * then retry. A thread that takes the lock here keeps bit 0 set, as another waiter may
- * still sleep: the worst case is one needless wake-up (the classic three-state futex
- * mutex, with the owner in place of "locked").
- *
- * @wseq is read before the lock word, and ih_mutex_wake() bumps it (release) after the
- * unlock's exchange: so a waiter that still sees the old owner also sees the old @wseq,
- * and its futex wait returns at once if the bump came in between.
+ * The lock was not free. Mark it contended (bit 0) and sleep while the word still reads
+ * "held by that owner, contended", then retry. A thread that takes the lock here keeps
+ * bit 0 set, as another waiter may still sleep: the worst case is one needless wake-up
+ * (the classic three-state futex mutex, with the owner in place of "locked"). The sleep
+ * is bounded, see the race described in ih/mutex.h.
  */
 void ih_mutex_lock_slow(struct ih_mutex *l, uintptr_t self)
 {
 	for (;;) {
-		unsigned int seq = __atomic_load_n(&l->wseq, __ATOMIC_ACQUIRE);
 		uintptr_t cur = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
 
 		IH_BUG_ON((cur & ~IH_MUTEX_WAITERS) == self, "recursive lock of %p", (void *)l);
@@ -43,20 +50,24 @@ void ih_mutex_lock_slow(struct ih_mutex *l, uintptr_t self)
 			continue;
 		TSAN_DIVERT(l);
 		/* A logical thread of a cooperative scheduler parks instead of blocking the baton. */
-		if (ih_coop_thread_active())
+		if (ih_coop_thread_active()) {
 			ih_coop_mutex_wait(l);
-		else
-			syscall(SYS_futex, &l->wseq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+		} else {
+			struct timespec nap = {0, IH_MUTEX_NAP_NS};
+
+			syscall(SYS_futex, futex_word(l), FUTEX_WAIT_PRIVATE,
+				(unsigned int)(cur | IH_MUTEX_WAITERS), &nap, NULL, 0);
+		}
 		TSAN_UNDIVERT(l);
 	}
 }
 
-/* An unlock found bit 0 set: let one sleeper (and every parked logical thread) retry. */
+/* An unlock found bit 0 set: free the word, let one sleeper (and every parked logical thread) retry. */
 void ih_mutex_wake(struct ih_mutex *l)
 {
+	__atomic_store_n(&l->word, 0, __ATOMIC_RELEASE);
 	TSAN_DIVERT(l);
-	__atomic_fetch_add(&l->wseq, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &l->wseq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	syscall(SYS_futex, futex_word(l), FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	if (ih_coop_thread_active())
 		ih_coop_mutex_released(l);
 	TSAN_UNDIVERT(l);

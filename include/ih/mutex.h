@@ -19,17 +19,20 @@ const void *ih_thread_token(void);
 /*
  * The lock word is the owner itself: 0 when free, else the holder's ih_thread_token() with
  * bit 0 set once some thread (or logical thread of a cooperative scheduler) waits. So an
- * uncontended lock is one acquire compare-and-swap and an unlock one release exchange,
- * with the owner check for free. Waiters sleep on @wseq (a futex), bumped by an unlock
- * that finds bit 0 set; a logical thread of a cooperative scheduler parks instead (see
- * ih/coop.h). Under TSan the lock is annotated as a mutex, so lock-order and
- * happens-before checks work as for a pthread mutex.
+ * uncontended lock is one acquire compare-and-swap, and an uncontended unlock a plain
+ * release store after reading its own word (the owner check comes for free). Waiters
+ * sleep on the word (a futex on its low 32 bits) or, for a logical thread of a cooperative
+ * scheduler, park (see ih/coop.h); an unlock that finds bit 0 set wakes them. An unlock
+ * racing with a waiter that sets bit 0 between the unlock's read and its store would not
+ * wake that waiter: its sleep is therefore bounded (IH_MUTEX_NAP_NS) and it retries, so
+ * that rare race costs latency, never progress. Under TSan the lock is annotated as a
+ * mutex, so lock-order and happens-before checks work as for a pthread mutex.
  */
 #define IH_MUTEX_WAITERS ((uintptr_t)1)
+#define IH_MUTEX_NAP_NS	 200000L
 
 struct ih_mutex {
 	uintptr_t word; /* atomic: 0, or owner token | IH_MUTEX_WAITERS */
-	unsigned int wseq; /* atomic: futex word the waiters sleep on */
 };
 
 /* Internal: the contended paths (core/platform/mutex.c). */
@@ -39,7 +42,6 @@ void ih_mutex_wake(struct ih_mutex *l);
 static inline void ih_mutex_init(struct ih_mutex *l)
 {
 	__atomic_store_n(&l->word, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->wseq, 0, __ATOMIC_RELAXED);
 #ifdef IH_TSAN
 	__tsan_mutex_create(l, 0);
 #endif
@@ -71,16 +73,17 @@ static inline void ih_mutex_lock(struct ih_mutex *l)
 
 static inline void ih_mutex_unlock(struct ih_mutex *l)
 {
-	uintptr_t self = (uintptr_t)ih_thread_token(), old;
+	uintptr_t self = (uintptr_t)ih_thread_token();
+	uintptr_t old = __atomic_load_n(&l->word, __ATOMIC_RELAXED);
 
+	IH_BUG_ON((old & ~IH_MUTEX_WAITERS) != self,
+		  "unlock of %p by a thread that does not hold it", (void *)l);
 #ifdef IH_TSAN
 	__tsan_mutex_pre_unlock(l, 0);
 #endif
-	old = __atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE);
-	/* The owner check rides on the exchange: a wrong unlock aborts right after it. */
-	IH_BUG_ON((old & ~IH_MUTEX_WAITERS) != self,
-		  "unlock of %p by a thread that does not hold it", (void *)l);
-	if (ih_unlikely(old & IH_MUTEX_WAITERS))
+	if (ih_likely(!(old & IH_MUTEX_WAITERS)))
+		__atomic_store_n(&l->word, 0, __ATOMIC_RELEASE);
+	else
 		ih_mutex_wake(l);
 #ifdef IH_TSAN
 	__tsan_mutex_post_unlock(l, 0);
