@@ -275,30 +275,35 @@ static int smmu_cmdq_wait_sync(struct ih_smmuv3 *smmu, u32 seq, bool *err)
 	}
 }
 
+/* Counters of what the driver queued; cmdq_lock held (their only writer). */
 static void smmu_count_cmd(struct ih_smmuv3 *smmu, u64 c0)
 {
 	unsigned int op = (unsigned int)FIELD_GET(SMMUV3_CMD0_OP, c0);
 
-	smmu_stat_add(&smmu->stats.cmds, 1);
+	smmu_stat_add_locked(&smmu->stats.cmds, 1);
 	if (op == SMMUV3_OP_CMD_SYNC)
-		smmu_stat_add(&smmu->stats.syncs, 1);
+		smmu_stat_add_locked(&smmu->stats.syncs, 1);
 	else if (op >= SMMUV3_OP_CFGI_STE && op <= SMMUV3_OP_CFGI_CD_ALL)
-		smmu_stat_add(&smmu->stats.cfgi, 1);
+		smmu_stat_add_locked(&smmu->stats.cfgi, 1);
 	else if (op >= SMMUV3_OP_TLBI_FIRST && op <= SMMUV3_OP_TLBI_LAST)
-		smmu_stat_add(&smmu->stats.tlbi, 1);
+		smmu_stat_add_locked(&smmu->stats.tlbi, 1);
 	if (op == SMMUV3_OP_TLBI_NH_ASID)
-		smmu_stat_add(&smmu->stats.tlbi_asid, 1);
+		smmu_stat_add_locked(&smmu->stats.tlbi_asid, 1);
 	else if (op == SMMUV3_OP_TLBI_NH_VA)
-		smmu_stat_add(&smmu->stats.tlbi_va, 1);
+		smmu_stat_add_locked(&smmu->stats.tlbi_va, 1);
 }
 
 static void smmu_cmdq_put(struct ih_smmuv3 *smmu, const u64 cmd[2])
 {
 	ih_pa_t at = smmu->cmdq + (u64)q_idx(smmu->cmdq_prod, smmu->cmdq_log2) * 16;
+	/* One check for the whole 16-byte slot: the queue was allocated by the driver. */
+	u64 *slot = ih_pm_va(smmu->w, at, 16);
 
+	IH_BUG_ON(!slot, "%s: cmdq slot 0x%llx outside simulated memory", smmu->name,
+		  (unsigned long long)at);
 	/* Release stores; the CMDQ_PROD write that follows publishes them to the SMMU. */
-	ih_pm_store64(smmu->w, at, cmd[0]);
-	ih_pm_store64(smmu->w, at + 8, cmd[1]);
+	__atomic_store_n(&slot[0], cmd[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&slot[1], cmd[1], __ATOMIC_RELEASE);
 	smmu->cmdq_prod = q_inc(smmu->cmdq_prod, smmu->cmdq_log2);
 	smmu_count_cmd(smmu, cmd[0]);
 }

@@ -125,6 +125,15 @@ static inline void smmu_stat_add(u64 *ctr, u64 n)
 	__atomic_fetch_add(ctr, n, __ATOMIC_RELAXED);
 }
 
+/*
+ * A counter only ever written under one lock (the command counters, under cmdq_lock):
+ * a relaxed load and store, no read-modify-write; readers still load it atomically.
+ */
+static inline void smmu_stat_add_locked(u64 *ctr, u64 n)
+{
+	__atomic_store_n(ctr, __atomic_load_n(ctr, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 /* drv_cmdq.c */
 u32 smmu_readl(struct ih_smmuv3 *smmu, u64 off);
 void smmu_writel(struct ih_smmuv3 *smmu, u32 val, u64 off);

@@ -185,6 +185,7 @@ bool smmu_cmdq_step(struct ih_smmuv3_hw *hw)
 {
 	struct smmu_queue *q = &hw->cmdq;
 	unsigned int log2 = smmu_q_log2(q->base, hw->cfg.cmdqs_log2);
+	const u64 *slot;
 	u64 addr, c[2];
 	int err;
 
@@ -192,10 +193,17 @@ bool smmu_cmdq_step(struct ih_smmuv3_hw *hw)
 		return false;
 	addr = smmu_q_addr(q->base, log2, 16) + (u64)smmu_q_idx(q->cons, log2) * 16;
 	hw->stats.cmds++;
-	if (ih_pm_load64(hw->w, addr, &c[0]) || ih_pm_load64(hw->w, addr + 8, &c[1])) {
+	/* One range check for the 16-byte command, then two single-copy atomic loads. */
+	slot = IH_IS_ALIGNED(addr, 16) ? ih_pm_va(hw->w, addr, 16) : NULL;
+	/* Off the fast path, the checked loads account and log the refused access. */
+	if (!slot && (ih_pm_load64(hw->w, addr, &c[0]) || ih_pm_load64(hw->w, addr + 8, &c[1]))) {
 		ih_log(hw->w, IH_LOG_GUEST_ERROR, "command fetch at 0x%" PRIx64 " aborted", addr);
 		err = SMMU_CERROR_ABT;
 	} else {
+		if (slot) {
+			c[0] = __atomic_load_n(&slot[0], __ATOMIC_ACQUIRE);
+			c[1] = __atomic_load_n(&slot[1], __ATOMIC_ACQUIRE);
+		}
 		err = smmu_cmd_exec(hw, c);
 	}
 	if (err) {

@@ -482,6 +482,7 @@ struct ih_smmuv3_hw {
 	struct smmu_ste_slot *ste_cache;
 	struct smmu_cd_slot *cd_cache;
 	struct smmu_tlb_entry *tlb;
+	unsigned int tlb_used; /* valid TLB entries: scans stop after that many, or skip */
 	u64 stamp; /* LRU clock for the caches and TLB */
 	u64 rng;   /* eviction PRNG state, seeded from the world seed */
 

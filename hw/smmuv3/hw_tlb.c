@@ -6,6 +6,9 @@
  * Lock order: called with hw->lock held (the only lock). The TLB holds leaf translations
  * only, so a driver that changes a table and forgets the TLBI keeps seeing the old
  * translation, as on silicon (IHI 0070, 16.2 "Caching").
+ *
+ * hw->tlb_used counts the valid entries: a scan stops once it has seen them all, and an
+ * empty TLB (the usual state under a driver that invalidates every unmap) costs nothing.
  */
 
 static bool smmu_tlb_overlaps(const struct smmu_tlb_entry *e, u64 base, u64 addr, u64 size)
@@ -21,10 +24,15 @@ static bool smmu_tlb_overlaps(const struct smmu_tlb_entry *e, u64 base, u64 addr
 struct smmu_tlb_entry *smmu_tlb_lookup(struct ih_smmuv3_hw *hw, bool s1, bool s2, u16 vmid,
 				       u16 asid, u64 in)
 {
-	for (unsigned int i = 0; i < hw->cfg.tlb_entries; i++) {
+	unsigned int left = hw->tlb_used;
+
+	for (unsigned int i = 0; left && i < hw->cfg.tlb_entries; i++) {
 		struct smmu_tlb_entry *e = &hw->tlb[i];
 
-		if (!e->valid || e->has_s1 != s1 || e->has_s2 != s2 || e->vmid != vmid)
+		if (!e->valid)
+			continue;
+		left--;
+		if (e->has_s1 != s1 || e->has_s2 != s2 || e->vmid != vmid)
 			continue;
 		if (s1 && !e->global && e->asid != asid)
 			continue;
@@ -41,9 +49,10 @@ void smmu_tlb_insert(struct ih_smmuv3_hw *hw, const struct smmu_tlb_entry *ne)
 	unsigned int n = hw->cfg.tlb_entries;
 	unsigned int victim = n;
 
-	for (unsigned int i = 0; i < n; i++) {
+	for (unsigned int i = 0; hw->tlb_used < n && i < n; i++) {
 		if (!hw->tlb[i].valid) {
 			victim = i;
+			hw->tlb_used++;
 			break;
 		}
 	}
@@ -103,11 +112,17 @@ static bool smmu_tlbi_match(const struct smmu_tlb_entry *e, enum smmu_tlbi_scope
 void smmu_tlb_invalidate(struct ih_smmuv3_hw *hw, enum smmu_tlbi_scope scope, u16 vmid, u16 asid,
 			 u64 addr, u64 size, unsigned int only_shift)
 {
-	for (unsigned int i = 0; i < hw->cfg.tlb_entries; i++) {
+	unsigned int left = hw->tlb_used;
+
+	for (unsigned int i = 0; left && i < hw->cfg.tlb_entries; i++) {
 		struct smmu_tlb_entry *e = &hw->tlb[i];
 
-		if (e->valid && smmu_tlbi_match(e, scope, vmid, asid, addr, size, only_shift)) {
+		if (!e->valid)
+			continue;
+		left--;
+		if (smmu_tlbi_match(e, scope, vmid, asid, addr, size, only_shift)) {
 			e->valid = false;
+			hw->tlb_used--;
 			hw->stats.tlb_invalidated++;
 		}
 	}
