@@ -208,11 +208,13 @@ bool smmu_cmdq_step(struct ih_smmuv3_hw *hw)
 	}
 	if (err) {
 		/* CONS stays on the failing command; ERR names the reason (6.3.28). */
-		q->cons = (u32)SMMU_FDP(q->cons, CMDQ_CONS, ERR, err);
+		/* Release: CMDQ_CONS is read without the lock (hw_regs.c). */
+		__atomic_store_n(&q->cons, (u32)SMMU_FDP(q->cons, CMDQ_CONS, ERR, err),
+				 __ATOMIC_RELEASE);
 		hw->stats.cmd_errors++;
 		smmu_gerror_raise(hw, BIT(R_GERROR_CMDQ_ERR_SHIFT));
 		return true;
 	}
-	q->cons = smmu_q_inc(q->cons, log2);
+	__atomic_store_n(&q->cons, smmu_q_inc(q->cons, log2), __ATOMIC_RELEASE);
 	return true;
 }

@@ -416,8 +416,10 @@ static void smmu_write32(struct ih_smmuv3_hw *hw, u64 off, u32 val)
 	case A_CMDQ_CONS:
 		if (smmu_enabled(hw, CR0_CMDQEN))
 			goto busy;
-		hw->cmdq.cons =
-		    (hw->cmdq.cons & SMMU_FMASK(CMDQ_CONS, ERR)) | (val & SMMU_FMASK(Q_IDX, IDX));
+		__atomic_store_n(&hw->cmdq.cons,
+				 (hw->cmdq.cons & SMMU_FMASK(CMDQ_CONS, ERR)) |
+				     (val & SMMU_FMASK(Q_IDX, IDX)),
+				 __ATOMIC_RELEASE);
 		return;
 	case A_EVTQ_PROD:
 		if (smmu_enabled(hw, CR0_EVTQEN))
@@ -462,6 +464,13 @@ static u64 smmu_mmio_read(void *opaque, u64 off, unsigned int size)
 	u64 *r64;
 	u32 v32;
 
+	/*
+	 * CMDQ_CONS, polled by the driver after every CMDQ_PROD write, needs no lock: every
+	 * write of it is a release store made after the command's effects, so an acquire
+	 * load sees them (and the read has no side effect and raises no interrupt).
+	 */
+	if (off == A_CMDQ_CONS && size == 4)
+		return __atomic_load_n(&hw->cmdq.cons, __ATOMIC_ACQUIRE);
 	pthread_mutex_lock(&hw->lock);
 	r64 = smmu_reg64(hw, off & ~7ULL);
 	if (r64) {
