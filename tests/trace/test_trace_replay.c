@@ -8,6 +8,7 @@
 #include <ih/alloc.h>
 #include <ih/check.h>
 #include <ih/clock.h>
+#include <ih/diag.h>
 #include <ih/dma.h>
 #include <ih/iommu_group.h>
 #include <ih/iova.h>
@@ -924,5 +925,37 @@ Test(trace_replay, access_after_unmap_carries_the_unmapped_range)
 	f = only_finding(IH_TRACE_FIND_ACCESS_AFTER_UNMAP);
 	cr_expect_eq(f->other_iova, 0xfe980000);
 	cr_expect_eq(f->iova, 0xfe9a0040);
+	down();
+}
+
+/*
+ * Device names that spell an existing PCI function another way ("0000:01:-0.0" scans as
+ * 0000:01:00.0, so does upper case) are devices of their own, not a second add of the
+ * function (which the device core refuses with a warning); a name the Rockchip backend
+ * once gave its own IOMMUs ("mmu1") is a client like any other.
+ */
+Test(trace_replay, device_names_that_alias_a_pci_function_are_their_own)
+{
+	up(IH_TRACE_HW_SMMUV3, false, true, false, NULL);
+	map_page(10, 0, "0000:01:00.0", 0xfff00000, SZ_4K);
+	map_page(11, 1, "0000:01:-0.0", 0xfff00000, SZ_4K);
+	map_page(12, 2, "0000:01:00.A", 0xfff00000, SZ_4K);
+	unmap_page(20, 0, "0000:01:00.0", 0xfff00000, SZ_4K);
+	unmap_page(21, 1, "0000:01:-0.0", 0xfff00000, SZ_4K);
+	unmap_page(22, 2, "0000:01:00.A", 0xfff00000, SZ_4K);
+	finish();
+	cr_expect_eq(ih_trace_replay_nfindings(rp), 0);
+	cr_expect_eq(ih_trace_replay_ndevices(rp), 3);
+	cr_expect_eq(ih_warn_count(ih_trace_hw_world(hw)), 0);
+	down();
+
+	up(IH_TRACE_HW_RK, false, true, false, NULL);
+	map_page(10, 0, "mmu1", 0x10000000, SZ_4K);
+	map_page(11, 1, "ff900000.vop", 0x10000000, SZ_4K);
+	unmap_page(20, 0, "mmu1", 0x10000000, SZ_4K);
+	unmap_page(21, 1, "ff900000.vop", 0x10000000, SZ_4K);
+	finish();
+	cr_expect_eq(ih_trace_replay_nfindings(rp), 0);
+	cr_expect_eq(ih_warn_count(ih_trace_hw_world(hw)), 0);
 	down();
 }
