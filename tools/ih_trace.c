@@ -175,7 +175,9 @@ static void print_finding_text(const struct ih_trace_finding *f, bool lazy)
 		}
 		printf(" the model refused [0x%llx, +0x%llx) at %s: %s\n",
 		       (unsigned long long)f->iova, (unsigned long long)f->size, b,
-		       strerror(-f->err));
+		       f->err == -EINVAL ? "outside the IOMMU's IOVA aperture (or not "
+					   "page-aligned)"
+					 : strerror(-f->err));
 		return;
 	}
 }
@@ -352,6 +354,16 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 	printf("],\n \"exit\": %d}\n", rc);
 }
 
+/* A document for a run that never replayed (the file cannot be opened, ...). */
+static void print_json_error(const struct tr_opts *o, const char *what, int rc)
+{
+	printf("{\"file\": ");
+	json_str(stdout, o->file);
+	printf(", \"error\": ");
+	json_str(stdout, what);
+	printf(", \"exit\": %d}\n", rc);
+}
+
 /* ---- Command ---- */
 
 static int parse_opts(int argc, char **argv, struct tr_opts *o)
@@ -443,7 +455,11 @@ int ih_cmd_trace(int argc, char **argv)
 		return ret < 0 ? TR_CLEAN : ret;
 	fp = strcmp(o.file, "-") ? fopen(o.file, "r") : stdin;
 	if (!fp) {
-		fprintf(stderr, "ih trace: %s: %s\n", o.file, strerror(errno));
+		int err = errno;
+
+		fprintf(stderr, "ih trace: %s: %s\n", o.file, strerror(err));
+		if (o.json)
+			print_json_error(&o, strerror(err), TR_USAGE);
 		return TR_USAGE;
 	}
 	hc.kind = o.backend;
@@ -453,6 +469,8 @@ int ih_cmd_trace(int argc, char **argv)
 		fprintf(stderr, "ih trace: cannot build the %s backend: %s\n",
 			ih_trace_hw_kind_name(o.backend), strerror(-ret));
 		rcode = TR_INTERNAL;
+		if (o.json)
+			print_json_error(&o, "cannot build the backend", rcode);
 		goto out_close;
 	}
 	rc.ops = ih_trace_hw_ops();
