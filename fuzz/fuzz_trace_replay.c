@@ -99,7 +99,7 @@ static void rp_fz_check_findings(struct ih_trace_replay *rp, const struct ih_tra
 	}
 	for (unsigned int k = 0; k < IH_TRACE_FIND_KIND_COUNT; k++)
 		IH_BUG_ON(k == IH_TRACE_FIND_MODEL_ERROR ? per_dev[k] > st.findings[k]
-							  : per_dev[k] != st.findings[k],
+							 : per_dev[k] != st.findings[k],
 			  "%s: %llu over the devices, %llu in all", ih_trace_finding_name(k),
 			  (unsigned long long)per_dev[k], (unsigned long long)st.findings[k]);
 }

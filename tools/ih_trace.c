@@ -347,9 +347,9 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 		    (unsigned long long)f->ts_ns, (unsigned long long)f->other_ts_ns,
 		    (unsigned long long)f->iova, (unsigned long long)f->size,
 		    (unsigned long long)f->other_iova, (unsigned long long)f->other_size,
-		    (unsigned long long)f->count,
-		    f->write ? "true" : "false", f->tlb_hit ? "true" : "false",
-		    f->translated ? "true" : "false", f->lazy_window ? "true" : "false", f->err);
+		    (unsigned long long)f->count, f->write ? "true" : "false",
+		    f->tlb_hit ? "true" : "false", f->translated ? "true" : "false",
+		    f->lazy_window ? "true" : "false", f->err);
 	}
 	printf("],\n \"exit\": %d}\n", rc);
 }

@@ -512,8 +512,7 @@ static void apply_map(struct ih_trace_replay *r, struct rp_dev *d, const struct 
 		}
 		drop_mapping(r, d, o);
 	}
-	m = map_insert(r, d, ev, iova, size, ev->paddr, ev->line, ev->ts_ns,
-		       !r->iommu_ops_seen);
+	m = map_insert(r, d, ev, iova, size, ev->paddr, ev->line, ev->ts_ns, !r->iommu_ops_seen);
 	if (!m)
 		return;
 	d->sum.maps++;
@@ -593,11 +592,15 @@ static void apply_unmap(struct ih_trace_replay *r, struct rp_dev *d,
 		}
 	}
 	if (m->iova < iova)
-		head = (struct rp_piece){true, m->iova, iova - m->iova, m->paddr, m->line, m->ts_ns};
+		head =
+		    (struct rp_piece){true, m->iova, iova - m->iova, m->paddr, m->line, m->ts_ns};
 	if (last->iova + last->size > end)
-		tail = (struct rp_piece){true,	   end, last->iova + last->size - end,
+		tail = (struct rp_piece){true,
+					 end,
+					 last->iova + last->size - end,
 					 last->paddr ? last->paddr + (end - last->iova) : 0,
-					 last->line, last->ts_ns};
+					 last->line,
+					 last->ts_ns};
 	for (; m && m->iova < end; m = next) {
 		next = map_next(d, m);
 		drop_mapping(r, d, m);

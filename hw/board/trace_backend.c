@@ -123,9 +123,8 @@ static bool parse_bdf(const char *name, u16 *seg, u8 *bus, u8 *devfn)
 	char canon[16];
 	int n = -1;
 
-	if (strlen(name) != 12 ||
-	    sscanf(name, "%4x:%2x:%2x.%1x%n", &s, &bu, &d, &f, &n) != 4 || n < 0 || name[n] ||
-	    d > 0x1f || f > 7)
+	if (strlen(name) != 12 || sscanf(name, "%4x:%2x:%2x.%1x%n", &s, &bu, &d, &f, &n) != 4 ||
+	    n < 0 || name[n] || d > 0x1f || f > 7)
 		return false;
 	snprintf(canon, sizeof(canon), "%04x:%02x:%02x.%x", s, bu, d, f);
 	if (strcmp(canon, name))
@@ -213,7 +212,8 @@ static int th_add_device(struct ih_trace_hw *b, struct th_client *c)
 		struct ih_platform_device *pdev;
 		struct ih_device *other;
 
-		/* A name already on the bus (PCI-like spellings aside, none should be) is refused. */
+		/* A name already on the bus (PCI-like spellings aside, none should be) is refused.
+		 */
 		other = ih_bus_find_device_by_name(b->w, &ih_platform_bus_type, c->name);
 		if (other) {
 			ih_device_put(other);
