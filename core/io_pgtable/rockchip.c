@@ -219,22 +219,27 @@ static size_t rk_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t pgs
 
 	/*
 	 * 4K at a time, stopping at the first hole, as the hardware format has no blocks.
-	 * Emptied PTs stay installed (nothing to unhook, no walk-cache flush); each PTE is
-	 * taken with an exchange so two racing unmaps of one page cannot both report it.
+	 * Emptied PTs stay installed (nothing to unhook, no walk-cache flush), so the PT of
+	 * one 4M span is looked up once. Callers do not overlap on one range (as for
+	 * io-pgtable-arm): a load and a release store per PTE, no read-modify-write.
 	 */
 	while (done < total) {
 		u32 v = ent_load(dte_ptr(d, cur));
-		u32 *pp;
+		u32 *pt;
 
 		if (!(v & RK_VALID))
 			break;
-		pp = pte_ptr(d, rk_unpack(d, v), cur);
-		if (!(ent_load(pp) & RK_VALID) ||
-		    !(__atomic_exchange_n(pp, 0, __ATOMIC_RELEASE) & RK_VALID))
-			break;
-		ih_iop_leaf_removed(&d->iop, gather, lazy, cur, RK_PAGE);
-		cur += RK_PAGE;
-		done += RK_PAGE;
+		pt = rk_table(d, rk_unpack(d, v));
+		do {
+			u32 *pp = pt + ((cur >> 12) & (RK_ENTRIES - 1));
+
+			if (!(ent_load(pp) & RK_VALID))
+				return done;
+			ent_store(pp, 0);
+			ih_iop_leaf_removed(&d->iop, gather, lazy, cur, RK_PAGE);
+			cur += RK_PAGE;
+			done += RK_PAGE;
+		} while (done < total && (cur & (RK_DTE_SPAN - 1)));
 	}
 	return done;
 }
