@@ -36,8 +36,30 @@ static void iommu_state_teardown(struct ih_world *w, void *arg)
 	__atomic_store_n(&w->iommu, NULL, __ATOMIC_RELEASE);
 	ih_mutex_destroy(&st->probe_lock);
 	pthread_mutex_destroy(&st->registry_lock);
+	pthread_rwlock_destroy(&st->dma_lock);
 	pthread_mutex_destroy(&st->ids_lock);
 	ih_free(w, st);
+}
+
+/* Writer-preferring: device DMA in a tight loop must not starve a removal. */
+static void dma_lock_init(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+void ih_iommu_dma_quiesce(struct ih_world *w)
+{
+	struct ih_iommu_state *st = __atomic_load_n(&w->iommu, __ATOMIC_ACQUIRE);
+
+	if (!st)
+		return;
+	pthread_rwlock_wrlock(&st->dma_lock);
+	pthread_rwlock_unlock(&st->dma_lock);
 }
 
 /* The world's IOMMU core state, created on first use (after the device model's). */
@@ -62,6 +84,7 @@ struct ih_iommu_state *ih_iommu_state(struct ih_world *w)
 	st->w = w;
 	ih_mutex_init(&st->probe_lock);
 	pthread_mutex_init(&st->registry_lock, NULL);
+	dma_lock_init(&st->dma_lock);
 	pthread_mutex_init(&st->ids_lock, NULL);
 	st->flow = IH_PROBE_FLOW_PROBE_PATH;
 	st->default_type = IH_DOMAIN_DMA;
@@ -71,6 +94,7 @@ struct ih_iommu_state *ih_iommu_state(struct ih_world *w)
 		/* Another thread won the race to create it. */
 		ih_mutex_destroy(&st->probe_lock);
 		pthread_mutex_destroy(&st->registry_lock);
+		pthread_rwlock_destroy(&st->dma_lock);
 		pthread_mutex_destroy(&st->ids_lock);
 		ih_free(w, st);
 		return expected;
@@ -81,6 +105,7 @@ struct ih_iommu_state *ih_iommu_state(struct ih_world *w)
 		__atomic_store_n(&w->iommu, NULL, __ATOMIC_RELEASE);
 		ih_mutex_destroy(&st->probe_lock);
 		pthread_mutex_destroy(&st->registry_lock);
+		pthread_rwlock_destroy(&st->dma_lock);
 		pthread_mutex_destroy(&st->ids_lock);
 		ih_free(w, st);
 		return NULL;
