@@ -7,6 +7,7 @@
 #include <ih/regress.h>
 #include <ih/sched.h>
 #include <ih/world.h>
+#include "base/base_priv.h"
 #include "check/check_priv.h"
 #include "iommu_priv.h"
 #include "platform/world_priv.h"
@@ -349,15 +350,47 @@ int ih_iommu_device_register(struct ih_world *w, struct ih_iommu_device *iommu,
 	return 0;
 }
 
+static bool served_by(struct ih_iommu_state *st, struct ih_device *dev,
+		      struct ih_iommu_device *iommu)
+{
+	bool ours;
+
+	ih_mutex_lock(&st->probe_lock);
+	ours = dev->iommu && dev->iommu->iommu_dev == iommu;
+	ih_mutex_unlock(&st->probe_lock);
+	return ours;
+}
+
+/*
+ * One device the leaving instance serves: its driver goes first (Linux unbinds the
+ * consumers of a supplier through their device links before the supplier's driver goes),
+ * then its IOMMU state, both under the device lock so that no bind slips in between.
+ */
 static int release_if_ours(struct ih_device *dev, void *data)
 {
 	struct ih_iommu_device *iommu = data;
 	struct ih_iommu_state *st = ih_iommu_state(dev->world);
+	bool locked = !ih_device_lock_held(dev);
 
+	if (!served_by(st, dev, iommu))
+		return 0;
+	if (locked)
+		ih_device_lock(dev);
+	/* Released meanwhile (a device delete): nothing left to unbind for @iommu. */
+	if (!served_by(st, dev, iommu))
+		goto out_unlock;
+	if (ih_device_driver(dev)) {
+		ih_log(st->w, IH_LOG_INFO, "%s: unbinding %s: its IOMMU %s goes away", dev->name,
+		       ih_device_driver(dev)->name, iommu->name);
+		ih_base_release_driver_locked(dev);
+	}
 	ih_mutex_lock(&st->probe_lock);
 	if (dev->iommu && dev->iommu->iommu_dev == iommu)
 		iommu_release_device_locked(st, dev);
 	ih_mutex_unlock(&st->probe_lock);
+out_unlock:
+	if (locked)
+		ih_device_unlock(dev);
 	return 0;
 }
 
@@ -379,7 +412,10 @@ void ih_iommu_device_unregister(struct ih_world *w, struct ih_iommu_device *iomm
 	pthread_mutex_unlock(&st->registry_lock);
 	if (IH_WARN_ON(w, !found, "iommu: unregister of an unregistered instance"))
 		return;
-	/* Devices still translating through it lose their IOMMU state with it. */
+	/*
+	 * Lookups no longer find it (a probe from now on defers); every device it serves is
+	 * unbound and released. Device DMA in flight finishes before anything it reads goes.
+	 */
 	for (size_t i = 0; i < ARRAY_SIZE(iommu_buses); i++)
 		if (ih_bus_registered(w, iommu_buses[i]))
 			ih_bus_for_each_dev(w, iommu_buses[i], release_if_ours, iommu);
