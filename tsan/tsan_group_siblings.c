@@ -253,7 +253,6 @@ static int run_rep(u64 seed, bool force, bool *regress, struct rep_result *res)
 	struct actor act[NFUNCS];
 	pthread_t th[NFUNCS];
 	unsigned long tsan0 = tsan_report_count();
-	int ret = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(res, 0, sizeof(*res));
@@ -302,12 +301,12 @@ static int run_rep(u64 seed, bool force, bool *regress, struct rep_result *res)
 	res->warnings = ih_warn_count(r.w);
 	res->leaked = ih_world_destroy(r.w);
 	res->tsan = tsan_report_count() - tsan0;
-	return ret;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int reps = 20, caught = 0, by_tsan = 0, by_group = 0, bad = 0, a = 0;
+	unsigned int reps = 20, caught = 0, by_tsan = 0, by_group = 0, a = 0;
 	unsigned long binds = 0, ops[OP_COUNT] = {0};
 	bool force = false, regress = false;
 	u64 seed = 1;
@@ -343,12 +342,20 @@ int main(int argc, char **argv)
 		by_group += res.violations != 0;
 		if (res.tsan || res.violations || res.warnings || res.leaked) {
 			caught++;
-			fprintf(
-			    stderr,
-			    "tsan_group_siblings: repetition %u (seed %llu): %lu TSan report(s), "
-			    "%lu group invariant report(s), %lu warning(s), %zu leaked\n",
-			    rep + 1, (unsigned long long)(seed + rep), res.tsan, res.violations,
-			    res.warnings, res.leaked);
+			/* The zoo names the detector from these words ("invariant broken"). */
+			fprintf(stderr, "tsan_group_siblings: repetition %u (seed %llu):", rep + 1,
+				(unsigned long long)(seed + rep));
+			if (res.violations)
+				fprintf(stderr, " group invariant broken %lu time(s);",
+					res.violations);
+			if (res.tsan)
+				fprintf(stderr, " %lu TSan report(s);", res.tsan);
+			if (res.warnings)
+				fprintf(stderr, " %lu warning(s);", res.warnings);
+			if (res.leaked)
+				fprintf(stderr, " %zu block(s) leaked at world teardown;",
+					res.leaked);
+			fputc('\n', stderr);
 		}
 	}
 	printf("tsan_group_siblings: %lu nic, %lu bad, %lu vfio, %lu re-add operations, %lu "
@@ -360,7 +367,7 @@ int main(int argc, char **argv)
 		       caught, reps, by_tsan, by_group);
 		return caught ? 1 : 0;
 	}
-	if (caught || bad) {
+	if (caught) {
 		fprintf(stderr, "tsan_group_siblings: FAIL: %u of %u repetitions reported\n",
 			caught, reps);
 		return 1;
