@@ -59,6 +59,7 @@
 #include <ih/world.h>
 
 #include "bench_hist.h"
+#include "bench_unmap_trace.h"
 #include "lib/rk_board.h"
 #include "lib/test_iommu.h"
 #include "smmuv3/smmuv3_drv.h"
@@ -1505,6 +1506,10 @@ int main(int argc, char **argv)
 	u64 t0 = now_ns();
 	int fail = 0;
 
+	/* The trace case is its own program (bench_unmap_trace.h). */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--trace"))
+			return bench_unmap_trace_main(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 

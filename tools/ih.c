@@ -16,6 +16,7 @@
 #include <ih/world.h>
 
 #include "board/board.h"
+#include "ih_cmds.h"
 
 /*
  * Exit status: 0 success; 1 the input was rejected (the message says where and why);
@@ -36,6 +37,7 @@ static const char usage_main[] =
     "commands:\n"
     "  topo FILE   bring a world up from a DTB or IORT and print its IOMMU topology\n"
     "  iort FILE   print a parsed ACPI IORT (header, nodes, ID mappings)\n"
+    "  trace FILE  replay a kernel iommu/dma trace through the model (findings, footprint)\n"
     "\n"
     "ih <command> --help shows the command's options.\n"
     "Exit status: 0 success, 1 input rejected, 2 usage error, 3 internal error.\n";
@@ -983,6 +985,8 @@ int main(int argc, char **argv)
 		return cmd_topo(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "iort"))
 		return cmd_iort(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trace"))
+		return ih_cmd_trace(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n%s", prog, argv[1], usage_main);
 	return EXIT_USAGE;
 }

@@ -64,6 +64,7 @@ enum ih_dbg_type {
 	IH_DBG_PAGE,
 	IH_DBG_SG,
 	IH_DBG_COHERENT,
+	IH_DBG_FIXED, /* ih_dma_map_page_at(): a page at the caller's IOVA */
 };
 
 /**

@@ -35,6 +35,7 @@ static const char *const type_names[] = {
     [IH_DBG_PAGE] = "page",
     [IH_DBG_SG] = "sg list",
     [IH_DBG_COHERENT] = "coherent buffer",
+    [IH_DBG_FIXED] = "fixed page",
 };
 
 static const char *const dir_names[] = {

@@ -170,7 +170,7 @@ static int dma_alloc_iova(struct ih_dma_cookie *cookie, size_t len, u64 *iova)
 /* Give back an IOVA range that was never mapped (a failed map). */
 static void dma_free_iova_unmapped(struct ih_dma_cookie *cookie, u64 iova, size_t len)
 {
-	dma_iova_release(cookie, iova >> cookie->shift, dma_iova_pages(len >> cookie->shift),
+	dma_iova_release(cookie, iova >> cookie->shift, dma_iova_pages(len >> cookie->shift), false,
 			 "dma_map_error");
 }
 
@@ -182,14 +182,15 @@ static void dma_free_iova_unmapped(struct ih_dma_cookie *cookie, u64 iova, size_
  * idiom then) and frees at once, so the outcome is the one the checkers can see: an IOVA
  * back in the allocator with nothing invalidated.
  */
-static void dma_queue_iova(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, const char *call)
+static void dma_queue_iova(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, bool fixed,
+			   const char *call)
 {
 	struct ih_dma_fq *fq = READ_ONCE(cookie->fq);
 
 	if (fq)
-		dma_fq_queue(cookie, fq, pfn, pages);
+		dma_fq_queue(cookie, fq, pfn, pages, fixed);
 	else
-		dma_iova_release(cookie, pfn, pages, call);
+		dma_iova_release(cookie, pfn, pages, fixed, call);
 }
 
 /*
@@ -200,12 +201,15 @@ static void dma_queue_iova(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, con
  * the IOVA with the sync skipped: the seed-002 "free_fq" reordering.
  */
 static void dma_unmap_iova_reread(struct ih_dma_cookie *cookie, struct ih_iommu_domain *domain,
-				  u64 iova, size_t len, const char *call)
+				  u64 iova, size_t len, bool fixed, const char *call)
 {
 	struct ih_world *w = cookie->w;
 	struct ih_iommu_iotlb_gather gather;
-	u64 pfn = iova >> cookie->shift, pages = dma_iova_pages(len >> cookie->shift);
+	u64 pfn = iova >> cookie->shift, pages = len >> cookie->shift;
 	bool free_fq;
+
+	if (!fixed)
+		pages = dma_iova_pages(pages);
 
 	ih_iommu_iotlb_gather_init(&gather);
 	free_fq = READ_ONCE(cookie->fq_domain) != NULL;
@@ -216,26 +220,29 @@ static void dma_unmap_iova_reread(struct ih_dma_cookie *cookie, struct ih_iommu_
 		ih_iommu_iotlb_sync(domain, &gather);
 	ih_sched_point(w, "dma:unmap:before-free");
 	if (free_fq)
-		dma_queue_iova(cookie, pfn, pages, call);
+		dma_queue_iova(cookie, pfn, pages, fixed, call);
 	else
-		dma_iova_release(cookie, pfn, pages, call);
+		dma_iova_release(cookie, pfn, pages, fixed, call);
 }
 
 /*
  * Unmap [iova, iova + len) (granule aligned) and give the IOVA back, strict or lazy as
  * ONE acquire read of the flush-queue domain says: that snapshot goes into gather.queued
  * and decides the leaf invalidations (io-pgtable), the sync and the free vs queue.
+ * @fixed: the range was placed by ih_dma_map_page_at() (exactly @len, back to the tree).
  */
 static void dma_unmap_iova(struct ih_dma_cookie *cookie, struct ih_iommu_domain *domain, u64 iova,
-			   size_t len, const char *call)
+			   size_t len, bool fixed, const char *call)
 {
 	struct ih_world *w = cookie->w;
 	struct ih_iommu_iotlb_gather gather;
 	size_t unmapped;
-	u64 pfn = iova >> cookie->shift, pages = dma_iova_pages(len >> cookie->shift);
+	u64 pfn = iova >> cookie->shift, pages = len >> cookie->shift;
 
+	if (!fixed)
+		pages = dma_iova_pages(pages);
 	if (ih_regress_on(w, IH_REGRESS_FQ_DOMAIN_REREAD)) {
-		dma_unmap_iova_reread(cookie, domain, iova, len, call);
+		dma_unmap_iova_reread(cookie, domain, iova, len, fixed, call);
 		return;
 	}
 	ih_iommu_iotlb_gather_init(&gather);
@@ -250,9 +257,9 @@ static void dma_unmap_iova(struct ih_dma_cookie *cookie, struct ih_iommu_domain 
 		ih_iommu_iotlb_sync(domain, &gather);
 	ih_sched_point(w, "dma:unmap:before-free");
 	if (gather.queued)
-		dma_queue_iova(cookie, pfn, pages, call);
+		dma_queue_iova(cookie, pfn, pages, fixed, call);
 	else
-		dma_iova_release(cookie, pfn, pages, call);
+		dma_iova_release(cookie, pfn, pages, fixed, call);
 }
 
 /* Map [pa, pa + size) into @domain; *@dma keeps pa's offset inside the granule. */
@@ -279,12 +286,14 @@ static int dma_map_iommu(struct ih_iommu_domain *domain, ih_pa_t pa, size_t size
 	return 0;
 }
 
-static void dma_unmap_iommu(struct ih_iommu_domain *domain, u64 dma, size_t size, const char *call)
+static void dma_unmap_iommu(struct ih_iommu_domain *domain, u64 dma, size_t size, bool fixed,
+			    const char *call)
 {
 	struct ih_dma_cookie *cookie = dma_cookie(domain);
 	size_t off = dma & (cookie->granule - 1);
 
-	dma_unmap_iova(cookie, domain, dma - off, IH_ALIGN_UP(size + off, cookie->granule), call);
+	dma_unmap_iova(cookie, domain, dma - off, IH_ALIGN_UP(size + off, cookie->granule), fixed,
+		       call);
 }
 
 /* ---- Pages ---- */
@@ -343,7 +352,7 @@ static int unmap_checked(struct ih_device *dev, u64 dma, size_t size, enum ih_dm
 	if (ret)
 		return ret;
 	if (domain)
-		dma_unmap_iommu(domain, dma, size, call);
+		dma_unmap_iommu(domain, dma, size, type == IH_DBG_FIXED, call);
 	return 0;
 }
 
@@ -359,6 +368,96 @@ int ih_dma_unmap_page(struct ih_device *dev, u64 dma, size_t size, enum ih_dma_d
 	if (attrs & ~IH_DMA_ATTRS_ALL)
 		return -EINVAL;
 	return unmap_checked(dev, dma, size, dir, IH_DBG_PAGE, "dma_unmap_page");
+}
+
+/* ---- Pages at a caller's IOVA (trace replay) ---- */
+
+/*
+ * Take [pfn, pfn + pages) out of the allocator. Ranges the per-CPU caches hold are
+ * allocated in the tree but used by nobody: when the reservation collides, they are given
+ * back and the reservation tried once more, so only a mapped or queued range refuses it.
+ */
+static int dma_reserve_fixed(struct ih_dma_cookie *cookie, u64 pfn, u64 pages)
+{
+	int ret = ih_iova_reserve(cookie->iovad, pfn, pfn + pages - 1);
+
+	if (ret == -EEXIST && __atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED)) {
+		ih_iova_cache_flush(cookie->iovad);
+		ret = ih_iova_reserve(cookie->iovad, pfn, pfn + pages - 1);
+	}
+	return ret;
+}
+
+static int dma_map_iommu_at(struct ih_iommu_domain *domain, u64 dma, ih_pa_t pa, size_t size,
+			    int prot)
+{
+	struct ih_dma_cookie *cookie = dma_cookie(domain);
+	size_t off = dma & (cookie->granule - 1);
+	size_t len = IH_ALIGN_UP(size + off, cookie->granule);
+	u64 iova = dma - off, pfn = iova >> cookie->shift, pages = len >> cookie->shift;
+	int ret;
+
+	if (len < size || (pa & (cookie->granule - 1)) != off ||
+	    pfn < ih_iova_start_pfn(cookie->iovad) || pfn + pages - 1 > cookie->limit_pfn ||
+	    pfn + pages - 1 < pfn)
+		return -EINVAL;
+	ret = dma_reserve_fixed(cookie, pfn, pages);
+	if (ret)
+		return ret;
+	ret = ih_check_iova_alloc(cookie->w, cookie->check, iova, len);
+	if (ret)
+		goto err_free_pfn;
+	ret = ih_iommu_map(domain, iova, pa - off, len, prot);
+	if (ret) {
+		dma_iova_release(cookie, pfn, pages, true, "dma_map_error");
+		return ret;
+	}
+	return 0;
+
+err_free_pfn:
+	ih_iova_free(cookie->iovad, pfn);
+	return ret;
+}
+
+int ih_dma_map_page_at(struct ih_device *dev, u64 dma, ih_pa_t pa, size_t size, enum ih_dma_dir dir,
+		       unsigned long attrs)
+{
+	struct ih_dma_debug_entry *e = NULL;
+	struct ih_iommu_domain *domain;
+	bool dbg;
+	int ret;
+
+	if (!dev || !size || !dir_valid(dir) || (attrs & ~IH_DMA_ATTRS_ALL) || pa + size - 1 < pa ||
+	    dma + size - 1 < dma)
+		return -EINVAL;
+	dbg = ih_check_on(dev->world, IH_CHECK_DMA_DEBUG);
+	ret = dbg ? ih_dma_debug_check_dev(dev, "dma_map_page_at", true) : 0;
+	if (ret)
+		return ret;
+	ret = dma_resolve(dev, &domain);
+	if (ret)
+		return ret;
+	if (!domain)
+		return -ENODEV;
+	ret = dbg ? ih_dma_debug_prepare(dev->world, &e) : 0;
+	if (ret)
+		return ret;
+	ret = dma_map_iommu_at(domain, dma, pa, size, dma_info_to_prot(dir, attrs));
+	if (ret) {
+		ih_dma_debug_discard(dev->world, e);
+		return ret;
+	}
+	if (e)
+		ih_dma_debug_commit(e, dev, domain, dma, size, dir, IH_DBG_FIXED, 1);
+	return 0;
+}
+
+int ih_dma_unmap_page_at(struct ih_device *dev, u64 dma, size_t size, enum ih_dma_dir dir,
+			 unsigned long attrs)
+{
+	if (attrs & ~IH_DMA_ATTRS_ALL)
+		return -EINVAL;
+	return unmap_checked(dev, dma, size, dir, IH_DBG_FIXED, "dma_unmap_page_at");
 }
 
 /* ---- Scatterlists ---- */
@@ -465,7 +564,7 @@ int ih_dma_unmap_sg(struct ih_device *dev, struct ih_dma_sg *sg, unsigned int ne
 		return ret;
 	if (domain)
 		dma_unmap_iova(cookie, domain, sg[0].dma_address & ~(u64)(cookie->granule - 1),
-			       span, "dma_unmap_sg");
+			       span, false, "dma_unmap_sg");
 	return 0;
 }
 

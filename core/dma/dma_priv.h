@@ -17,6 +17,7 @@ struct fq_entry {
 	u64 iova_pfn;
 	u64 pages;
 	u64 counter; /* flushes started when it was queued */
+	bool fixed;  /* placed by ih_dma_map_page_at(): goes back to the tree, not a cache */
 };
 
 /*
@@ -69,6 +70,9 @@ struct ih_dma_cookie {
 	struct ih_timer fq_timer;
 	int timer_on;
 	unsigned long full_flushes, timer_flushes, reclaimed; /* atomic */
+	/* Set once a range went to the allocator's per-CPU caches (atomic): only then can a
+	 * fixed placement collide with a cached, unused range. */
+	int cached_frees;
 };
 
 static inline struct ih_dma_cookie *dma_cookie(const struct ih_iommu_domain *domain)
@@ -88,10 +92,16 @@ static inline u64 dma_iova_pages(u64 pages)
 int dma_fq_build(struct ih_dma_cookie *cookie, const struct ih_dma_fq_options *opts,
 		 struct ih_dma_fq **out);
 void dma_fq_destroy(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq);
-void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u64 pages);
+void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u64 pages,
+		  bool fixed);
 void dma_fq_timeout(struct ih_timer *t);
-/* Give a range back to the allocator, asking the staleness checker first. */
-void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, const char *call);
+/*
+ * Give a range back to the allocator, asking the staleness checker first. A @fixed range
+ * (ih_dma_map_page_at()) was reserved in the tree at any alignment: it goes back to the
+ * tree, never into a per-CPU cache, whose entries must be size-aligned allocations.
+ */
+void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, bool fixed,
+		      const char *call);
 void dma_fq_default_options(struct ih_world *w, struct ih_dma_fq_options *opts);
 
 #endif /* IH_CORE_DMA_PRIV_H */

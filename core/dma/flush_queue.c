@@ -114,11 +114,18 @@ err_free_rings:
 	return -ENOMEM;
 }
 
-void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, const char *call)
+void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, bool fixed,
+		      const char *call)
 {
 	ih_check_iova_release(cookie->w, cookie->check, pfn << cookie->shift,
 			      pages << cookie->shift, call);
-	ih_iova_free_fast(cookie->iovad, pfn, pages);
+	if (!fixed) {
+		if (!__atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED))
+			__atomic_store_n(&cookie->cached_frees, 1, __ATOMIC_RELAXED);
+		ih_iova_free_fast(cookie->iovad, pfn, pages);
+	} else if (ih_iova_free(cookie->iovad, pfn))
+		IH_WARN_ON(cookie->w, true, "dma-fq: %s: fixed range at pfn 0x%llx not allocated",
+			   cookie->name, (unsigned long long)pfn);
 }
 
 static bool ring_full(const struct fq_ring *r)
@@ -144,7 +151,7 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 
 		if (e->counter >= finished)
 			break;
-		dma_iova_release(cookie, e->iova_pfn, e->pages, "fq_reclaim");
+		dma_iova_release(cookie, e->iova_pfn, e->pages, e->fixed, "fq_reclaim");
 		n++;
 		r->head = (r->head + 1) & r->mask;
 	}
@@ -167,7 +174,8 @@ static u64 fq_flush_iotlb(struct ih_dma_cookie *cookie)
 	return started;
 }
 
-void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u64 pages)
+void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u64 pages,
+		  bool fixed)
 {
 	struct fq_ring *r = &fq->rings[fq->nrings == 1 ? 0 : ih_cpu_id(cookie->w) % fq->nrings];
 	unsigned int idx;
@@ -193,6 +201,7 @@ void dma_fq_queue(struct ih_dma_cookie *cookie, struct ih_dma_fq *fq, u64 pfn, u
 	r->tail = (r->tail + 1) & r->mask;
 	r->entries[idx].iova_pfn = pfn;
 	r->entries[idx].pages = pages;
+	r->entries[idx].fixed = fixed;
 	/* Stamped after the leaf entries were cleared: only a flush started later covers it. */
 	r->entries[idx].counter = __atomic_load_n(&cookie->flush_start_cnt, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&r->lock);

@@ -103,6 +103,39 @@ int ih_dma_unmap_page(struct ih_device *dev, u64 dma, size_t size, enum ih_dma_d
 		      unsigned long attrs);
 
 /**
+ * ih_dma_map_page_at() - map [pa, pa + size) for DMA by @dev at the caller's DMA address
+ * @dma instead of one the allocator picks (trace replay: the traced kernel's IOVAs).
+ * @dma: the DMA address; its offset inside the IOMMU granule must equal @pa's.
+ *
+ * The granule-aligned IOVA range is taken out of the domain's allocator (reserved in its
+ * tree, so that no later allocation overlaps it); ranges the per-CPU caches hold but
+ * nobody uses are given back first when they are in the way. Undo with
+ * ih_dma_unmap_page_at() only: it unmaps through the same strict or lazy path as
+ * ih_dma_unmap_page() (lazy: the range waits in the flush queue like any other and goes
+ * back to the allocator's tree when reclaimed). dma-debug records the mapping as a
+ * "fixed page": ih_dma_unmap_page() on it is reported.
+ *
+ * Context: any thread. Return: 0; -EINVAL (NULL @dev, @size 0, bad @dir or @attrs, a
+ * range wrapping or beyond the domain's aperture, offsets of @dma and @pa differing);
+ * -ENODEV (dma-debug: no driver bound or not in the default domain; no DMA domain with a
+ * cookie: a device without an IOMMU or in an identity domain has no IOVA to place);
+ * -EEXIST (the range overlaps one that is mapped, or still waits in the flush queue);
+ * -ENOMEM; driver map errors. Nothing stays mapped or reserved on error.
+ */
+int ih_dma_map_page_at(struct ih_device *dev, u64 dma, ih_pa_t pa, size_t size,
+		       enum ih_dma_dir dir, unsigned long attrs);
+
+/**
+ * ih_dma_unmap_page_at() - undo ih_dma_map_page_at() with the same @dma, @size and @dir.
+ *
+ * Context: any thread. Return: 0; -EINVAL (bad arguments, or dma-debug found no such fixed
+ * mapping, another size or another direction: the call then changes nothing); -ENODEV (no
+ * usable DMA domain).
+ */
+int ih_dma_unmap_page_at(struct ih_device *dev, u64 dma, size_t size, enum ih_dma_dir dir,
+			 unsigned long attrs);
+
+/**
  * ih_dma_map_sg() - map @nents entries at one contiguous IOVA range (as dma-iommu does):
  * each entry gets its own granule-aligned slice, in order, and its dma_address keeps its
  * offset. Return: @nents; or a negative errno as ih_dma_map_page() (-EINVAL also for

@@ -70,6 +70,14 @@ enum ih_trace_dir {
  * @group_id: add/remove group events: the group number, else -1.
  * @dir: dma: events: direction, else IH_TRACE_DIR_NONE.
  * @seg, @nsegs: dma_map_sg/dma_unmap_sg: this segment's index and the segment count.
+ *
+ * dma_map_sg gives one event per printed DMA segment (dma_addrs[i], sizes[i]; @paddr is
+ * phys_addrs[i] when the kernel printed as many physical as DMA entries, else 0).
+ * dma_unmap_sg prints only physical addresses: one event per phys_addrs[i] in @paddr with
+ * @iova, @iova_end and @size 0 (the replay matches them to the dma_map_sg of those pages).
+ * dma: events: @iova_end is @iova + @size, saturated at ~0 (a failed map prints
+ * DMA_MAPPING_ERROR, all ones, as its dma_addr). iommu:map/unmap whose range wraps or whose
+ * printed end is not iova + size are errors, so there @iova_end > @iova whenever @size > 0.
  */
 struct ih_trace_event {
 	enum ih_trace_kind kind;
@@ -100,8 +108,11 @@ struct ih_trace_event {
  * @unknown: records of other events, counted and skipped.
  * @skipped: header, comment and blank lines.
  * @joined: continuation lines joined to the record before them.
- * @errors: malformed known events (each also returned as an error once).
+ * @errors: errors returned: malformed known events, lines with NUL bytes, overlong lines
+ *	or records, read errors (each returned once).
  * @bytes: input bytes consumed.
+ * @rejected: physical lines refused outright (NUL byte, over IH_TRACE_MAX_RECORD bytes,
+ *	read error). Every line counts once: @lines = @records + @joined + @skipped + @rejected.
  */
 struct ih_trace_stats {
 	u64 lines;
@@ -113,6 +124,7 @@ struct ih_trace_stats {
 	u64 joined;
 	u64 errors;
 	u64 bytes;
+	u64 rejected;
 };
 
 struct ih_trace_reader;
@@ -165,5 +177,8 @@ void ih_trace_reader_close(struct ih_trace_reader *r);
 
 /** ih_trace_kind_name() - the event name of @kind ("map", "dma_alloc", ...). */
 const char *ih_trace_kind_name(enum ih_trace_kind kind);
+
+/** ih_trace_dir_name() - the kernel's name of @dir ("TO_DEVICE", ...; "NONE" if unknown). */
+const char *ih_trace_dir_name(enum ih_trace_dir dir);
 
 #endif /* IH_TRACE_H */
