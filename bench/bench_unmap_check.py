@@ -61,7 +61,8 @@ def check_doc(doc, where):
                 fail(f"{where}: {key} {side} latency {lat}")
         if not finite_positive(c["ratio_to_floor"]["median"]):
             fail(f"{where}: {key} ratio_to_floor {c['ratio_to_floor']}")
-        if c["threads"] == 2 and not finite_positive(c["scaling"]["relative"]["median"]):
+        if c["threads"] == 2 and not (finite_positive(c["scaling"]["relative"]["median"])
+                                      and finite_positive(c["scaling"]["relative_to_floor"]["median"])):
             fail(f"{where}: {key} scaling {c.get('scaling')}")
         if c["mode"] == "lazy" and not finite_positive(c["lazy_over_strict"]["median"]):
             fail(f"{where}: {key} lazy_over_strict")
@@ -77,6 +78,18 @@ def check_doc(doc, where):
         fail(f"{where}: missing cases {sorted(want - got)[:4]}...")
     if not doc["goals"] or any(not g["ran"] for g in doc["goals"]):
         fail(f"{where}: a goal was not evaluated")
+    flip = doc.get("flip_under_load")
+    if not isinstance(flip, dict) or {r["backend"] for r in flip["runs"]} != set(BACKENDS):
+        fail(f"{where}: flip_under_load missing or incomplete: {flip}")
+    for r in flip["runs"]:
+        pps = r["pages_per_s"]
+        if not (r["ran"] and r["ret"] == 0 and r["lazy_after"] and r["reps"] > 0):
+            fail(f"{where}: flip under load on {r['backend']} did not run cleanly: {r}")
+        # A phase may see no page complete on a loaded machine (one rep, 4 ms): >= 0.
+        for k in ("before", "during", "after"):
+            v = pps[k]["median"]
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                fail(f"{where}: flip under load on {r['backend']}: {k} = {pps[k]}")
 
 
 def main():

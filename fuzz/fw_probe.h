@@ -213,8 +213,9 @@ static void fwp_check_dev_board(struct ih_fw_population *p, const struct ih_fw_d
 /*
  * Whether firmware gave another device of @p an ID of @dev on the same IOMMU (StreamID
  * aliasing across masters, e.g. a masked iommu-map or an IORT single mapping). One
- * StreamID has one STE: the last attach wins and the other master's DMA faults, which is
- * what the hardware does (Linux's SMMUv3 driver refuses such a second master instead).
+ * StreamID has one STE, so the SMMUv3 driver refuses the second master (-EEXIST, as
+ * Linux does): it ends with no fwspec and the first keeps the StreamID. This stays as a
+ * guard for any driver that would accept both (the last attach would win).
  */
 static bool fwp_id_shared(struct ih_fw_population *p, struct ih_device *dev)
 {

@@ -157,8 +157,10 @@ static int dma_alloc_iova(struct ih_dma_cookie *cookie, size_t len, u64 *iova)
 	ret = ih_iova_alloc_fast(cookie->iovad, pages, cookie->limit_pfn, true, &pfn);
 	if (ret)
 		return ret;
-	ret = ih_check_iova_alloc(cookie->w, cookie->check, pfn << cookie->shift,
-				  dma_iova_pages(pages) << cookie->shift);
+	/* No check domain (the IOTLB checker was off at creation): not even a call. */
+	ret = cookie->check ? ih_check_iova_alloc(cookie->w, cookie->check, pfn << cookie->shift,
+						  dma_iova_pages(pages) << cookie->shift)
+			    : 0;
 	if (ret) {
 		ih_iova_free_fast(cookie->iovad, pfn, dma_iova_pages(pages));
 		return ret;
@@ -486,11 +488,14 @@ int ih_dma_map_sg(struct ih_device *dev, struct ih_dma_sg *sg, unsigned int nent
 	struct ih_iommu_domain *domain;
 	struct ih_dma_cookie *cookie;
 	u64 bytes, span, iova, cur;
+	bool dbg;
 	int prot, ret;
 
 	if (!dev || !sg || !nents || !dir_valid(dir) || (attrs & ~IH_DMA_ATTRS_ALL))
 		return -EINVAL;
-	ret = ih_dma_debug_check_dev(dev, "dma_map_sg", true);
+	/* One load decides whether dma-debug runs: off (benchmarks), no hook is called. */
+	dbg = ih_check_on(dev->world, IH_CHECK_DMA_DEBUG);
+	ret = dbg ? ih_dma_debug_check_dev(dev, "dma_map_sg", true) : 0;
 	if (ret)
 		return ret;
 	ret = dma_resolve(dev, &domain);
@@ -500,7 +505,8 @@ int ih_dma_map_sg(struct ih_device *dev, struct ih_dma_sg *sg, unsigned int nent
 	ret = sg_sizes(sg, nents, cookie ? cookie->granule : SZ_4K, &bytes, &span);
 	if (ret)
 		return ret;
-	ret = ih_dma_debug_prepare(dev->world, &e);
+	e = NULL;
+	ret = dbg ? ih_dma_debug_prepare(dev->world, &e) : 0;
 	if (ret)
 		return ret;
 	if (!domain) {
@@ -532,11 +538,14 @@ int ih_dma_map_sg(struct ih_device *dev, struct ih_dma_sg *sg, unsigned int nent
 		cur += len;
 	}
 out_commit:
-	ih_dma_debug_commit(e, dev, domain, sg[0].dma_address, bytes, dir, IH_DBG_SG, nents);
+	if (e)
+		ih_dma_debug_commit(e, dev, domain, sg[0].dma_address, bytes, dir, IH_DBG_SG,
+				    nents);
 	return (int)nents;
 
 err_discard:
-	ih_dma_debug_discard(dev->world, e);
+	if (e)
+		ih_dma_debug_discard(dev->world, e);
 	return ret;
 }
 
@@ -546,11 +555,14 @@ int ih_dma_unmap_sg(struct ih_device *dev, struct ih_dma_sg *sg, unsigned int ne
 	struct ih_iommu_domain *domain;
 	struct ih_dma_cookie *cookie;
 	u64 bytes, span;
+	bool dbg;
 	int ret;
 
 	if (!dev || !sg || !nents || !dir_valid(dir) || (attrs & ~IH_DMA_ATTRS_ALL))
 		return -EINVAL;
-	ih_dma_debug_check_dev(dev, "dma_unmap_sg", false);
+	dbg = ih_check_on(dev->world, IH_CHECK_DMA_DEBUG);
+	if (dbg)
+		ih_dma_debug_check_dev(dev, "dma_unmap_sg", false);
 	ret = dma_resolve(dev, &domain);
 	if (ret)
 		return ret;
@@ -558,8 +570,9 @@ int ih_dma_unmap_sg(struct ih_device *dev, struct ih_dma_sg *sg, unsigned int ne
 	ret = sg_sizes(sg, nents, cookie ? cookie->granule : SZ_4K, &bytes, &span);
 	if (ret)
 		return ret;
-	ret = ih_dma_debug_unmap(dev, sg[0].dma_address, bytes, dir, IH_DBG_SG, nents,
-				 "dma_unmap_sg");
+	ret = dbg ? ih_dma_debug_unmap(dev, sg[0].dma_address, bytes, dir, IH_DBG_SG, nents,
+				       "dma_unmap_sg")
+		  : 0;
 	if (ret)
 		return ret;
 	if (domain)

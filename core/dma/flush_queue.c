@@ -117,8 +117,10 @@ err_free_rings:
 void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, bool fixed,
 		      const char *call)
 {
-	ih_check_iova_release(cookie->w, cookie->check, pfn << cookie->shift,
-			      pages << cookie->shift, call);
+	/* No check domain (the IOTLB checker was off at creation): not even a call. */
+	if (cookie->check)
+		ih_check_iova_release(cookie->w, cookie->check, pfn << cookie->shift,
+				      pages << cookie->shift, call);
 	if (!fixed) {
 		if (!__atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED))
 			__atomic_store_n(&cookie->cached_frees, 1, __ATOMIC_RELAXED);
@@ -126,6 +128,17 @@ void dma_iova_release(struct ih_dma_cookie *cookie, u64 pfn, u64 pages, bool fix
 	} else if (ih_iova_free(cookie->iovad, pfn))
 		IH_WARN_ON(cookie->w, true, "dma-fq: %s: fixed range at pfn 0x%llx not allocated",
 			   cookie->name, (unsigned long long)pfn);
+}
+
+#define FQ_FREE_BATCH 64
+
+/* Give @n allocator-placed ranges of @pages each back to the calling CPU's cache at once. */
+static void fq_free_batch(struct ih_dma_cookie *cookie, const u64 *pfns, u64 pages,
+			  unsigned int n)
+{
+	if (!__atomic_load_n(&cookie->cached_frees, __ATOMIC_RELAXED))
+		__atomic_store_n(&cookie->cached_frees, 1, __ATOMIC_RELAXED);
+	ih_iova_free_fast_batch(cookie->iovad, pfns, pages, n);
 }
 
 static bool ring_full(const struct fq_ring *r)
@@ -142,6 +155,8 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 {
 	/* Acquire: pairs with the release increment after flush_iotlb_all returned. */
 	u64 finished = __atomic_load_n(&cookie->flush_finish_cnt, __ATOMIC_ACQUIRE);
+	u64 batch[FQ_FREE_BATCH], bpages = 0;
+	unsigned int nb = 0;
 	unsigned long n = 0;
 
 	if (own > finished)
@@ -151,10 +166,28 @@ static void ring_free_locked(struct ih_dma_cookie *cookie, struct fq_ring *r, u6
 
 		if (e->counter >= finished)
 			break;
-		dma_iova_release(cookie, e->iova_pfn, e->pages, e->fixed, "fq_reclaim");
+		if (e->fixed) {
+			/* A caller-placed range goes back to the tree, not the caches. */
+			dma_iova_release(cookie, e->iova_pfn, e->pages, true, "fq_reclaim");
+		} else {
+			/* The checker hears of each range before its batch goes back. */
+			if (cookie->check)
+				ih_check_iova_release(cookie->w, cookie->check,
+						      e->iova_pfn << cookie->shift,
+						      e->pages << cookie->shift, "fq_reclaim");
+			/* Runs of one size go back under one cache lock, not one per entry. */
+			if (nb == FQ_FREE_BATCH || (nb && e->pages != bpages)) {
+				fq_free_batch(cookie, batch, bpages, nb);
+				nb = 0;
+			}
+			bpages = e->pages;
+			batch[nb++] = e->iova_pfn;
+		}
 		n++;
 		r->head = (r->head + 1) & r->mask;
 	}
+	if (nb)
+		fq_free_batch(cookie, batch, bpages, nb);
 	/* One shared-counter update per call, not per entry: every CPU's queue writes it. */
 	if (n)
 		__atomic_fetch_add(&cookie->reclaimed, n, __ATOMIC_RELAXED);

@@ -439,13 +439,12 @@ static struct iova_cpu_rcache *this_cpu(struct ih_iova_domain *iovad, struct iov
 	return &rc->cpu[ih_cpu_id(iovad->w) % iovad->ncpus];
 }
 
-/* Put @pfn into the calling CPU's cache. Return: false when it must go to the tree. */
-static bool rcache_insert(struct ih_iova_domain *iovad, struct iova_rcache *rc, u64 pfn)
+/* Put @pfn into @cpu's cache, its lock held. Return: false when it must go to the tree. */
+static bool rcache_insert_locked(struct ih_iova_domain *iovad, struct iova_rcache *rc,
+				 struct iova_cpu_rcache *cpu, u64 pfn)
 {
-	struct iova_cpu_rcache *cpu = this_cpu(iovad, rc);
 	bool ok = true;
 
-	pthread_mutex_lock(&cpu->lock);
 	if (!mag_full(cpu->loaded)) {
 		/* room */
 	} else if (!mag_full(cpu->prev)) {
@@ -467,6 +466,17 @@ static bool rcache_insert(struct ih_iova_domain *iovad, struct iova_rcache *rc, 
 	}
 	if (ok)
 		cpu->loaded->pfns[cpu->loaded->size++] = pfn;
+	return ok;
+}
+
+/* Put @pfn into the calling CPU's cache. Return: false when it must go to the tree. */
+static bool rcache_insert(struct ih_iova_domain *iovad, struct iova_rcache *rc, u64 pfn)
+{
+	struct iova_cpu_rcache *cpu = this_cpu(iovad, rc);
+	bool ok;
+
+	pthread_mutex_lock(&cpu->lock);
+	ok = rcache_insert_locked(iovad, rc, cpu, pfn);
 	pthread_mutex_unlock(&cpu->lock);
 	return ok;
 }
@@ -567,6 +577,27 @@ void ih_iova_free_fast(struct ih_iova_domain *iovad, u64 pfn, u64 size)
 	if (ih_iova_free(iovad, pfn))
 		IH_WARN_ON(iovad->w, true, "iova %s: free of unallocated pfn 0x%llx", iovad->name,
 			   (unsigned long long)pfn);
+}
+
+void ih_iova_free_fast_batch(struct ih_iova_domain *iovad, const u64 *pfns, u64 size,
+			     unsigned int n)
+{
+	unsigned int order = order_base_2(size), i = 0;
+
+	ih_sched_point(iovad->w, "iova:free-fast");
+	if (order < IH_IOVA_RANGE_CACHE_MAX_SIZE) {
+		struct iova_rcache *rc = &iovad->rcaches[order];
+		struct iova_cpu_rcache *cpu = this_cpu(iovad, rc);
+
+		pthread_mutex_lock(&cpu->lock);
+		while (i < n && rcache_insert_locked(iovad, rc, cpu, pfns[i]))
+			i++;
+		pthread_mutex_unlock(&cpu->lock);
+	}
+	for (; i < n; i++)
+		if (ih_iova_free(iovad, pfns[i]))
+			IH_WARN_ON(iovad->w, true, "iova %s: free of unallocated pfn 0x%llx",
+				   iovad->name, (unsigned long long)pfns[i]);
 }
 
 /* ---- Domain ---- */

@@ -61,14 +61,16 @@ ih_pa_t ih_iop_table_alloc(struct ih_io_pgtable *iop, size_t size, size_t align,
 	ih_pa_t pa = ih_pm_alloc(iop->w, size, align, site);
 
 	if (pa != IH_PA_INVALID)
-		iop->table_bytes += IH_ALIGN_UP(size, (size_t)IH_PAGE_SIZE);
+		__atomic_fetch_add(&iop->table_bytes, IH_ALIGN_UP(size, (size_t)IH_PAGE_SIZE),
+				   __ATOMIC_RELAXED);
 	return pa;
 }
 
 void ih_iop_table_free(struct ih_io_pgtable *iop, ih_pa_t pa, size_t size)
 {
 	ih_pm_free(iop->w, pa, size);
-	iop->table_bytes -= IH_ALIGN_UP(size, (size_t)IH_PAGE_SIZE);
+	__atomic_fetch_sub(&iop->table_bytes, IH_ALIGN_UP(size, (size_t)IH_PAGE_SIZE),
+			   __ATOMIC_RELAXED);
 }
 
 void ih_iop_flush_walk(struct ih_io_pgtable *iop, u64 iova, size_t size, size_t granule)
@@ -162,11 +164,5 @@ const struct ih_io_pgtable_cfg *ih_io_pgtable_cfg_of(const struct ih_io_pgtable_
 
 size_t ih_io_pgtable_table_bytes(const struct ih_io_pgtable_ops *ops)
 {
-	struct ih_io_pgtable *iop = iop_of(ops);
-	size_t n;
-
-	pthread_mutex_lock(&iop->lock);
-	n = iop->table_bytes;
-	pthread_mutex_unlock(&iop->lock);
-	return n;
+	return __atomic_load_n(&iop_of(ops)->table_bytes, __ATOMIC_RELAXED);
 }

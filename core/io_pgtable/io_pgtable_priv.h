@@ -15,8 +15,9 @@
  * @cfg: the caller's configuration with outputs filled in; @cfg.quirks may change at run
  *       time (ih_io_pgtable_set_quirks) and is read with READ_ONCE.
  * @cookie: passed to the flush ops.
- * @lock: serialises map/unmap/iova_to_phys; protects the table contents and @table_bytes.
- * @table_bytes: simulated memory held in tables.
+ * @lock: serialises the Rockchip format's map/unmap/iova_to_phys and the shadow checker's
+ *        walk (LPAE takes no lock: callers do not overlap; see lpae.c).
+ * @table_bytes: simulated memory held in tables (atomic, relaxed).
  * @destroy: format hook, frees every table and the object.
  */
 struct ih_io_pgtable {

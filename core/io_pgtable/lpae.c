@@ -6,10 +6,19 @@
 #include <ih/alloc.h>
 #include <ih/diag.h>
 #include <ih/physmem.h>
+#include <ih/sched.h>
 #include "io_pgtable_priv.h"
 
 /*
- * Lock order: iop->lock, then whatever the driver's flush ops take.
+ * Locking: none, as in the kernel's io-pgtable-arm. Callers never map or unmap
+ * overlapping ranges at the same time (the DMA layer hands out disjoint IOVA ranges), so
+ * two walks only meet on the table entries above their leaves: a missing table is
+ * installed with one compare-and-swap, and the loser frees its own copy and descends into
+ * the winner's. A table, once installed, stays until an unmap of its parent entry's whole
+ * span removes it (a block-sized unmap, freeing every table below) or the page table is
+ * freed: a partial unmap that empties it leaves it in place, as the kernel does, so that
+ * neither map nor unmap ever has to ask whether a neighbour still uses it (nor pay a walk
+ * flush for it). The flush ops are called with nothing held.
  *
  * Descriptor layout: Arm ARM (DDI 0487) D8.3, "Translation table descriptor formats"
  * (VMSAv8-64, 48-bit OA, no LPA/LPA2):
@@ -63,12 +72,6 @@ struct lpae {
 	size_t pm_size;
 };
 
-/* The tables one walk visited, so that emptied ones can be unhooked bottom-up. */
-struct lpae_path {
-	ih_pa_t table[LPAE_MAX_LEVELS];
-	u64 *ptep[LPAE_MAX_LEVELS];
-};
-
 static struct lpae *lpae_of(struct ih_io_pgtable_ops *ops)
 {
 	return container_of(iop_of(ops), struct lpae, iop);
@@ -94,7 +97,7 @@ static size_t granule(const struct lpae *d)
  * one ih_pm_va() makes, done inline against the arena bounds taken at allocation (the
  * simulated memory of a world never moves) instead of a call per level.
  */
-static u64 *table_va(struct lpae *d, ih_pa_t pa, unsigned int lvl)
+static inline u64 *table_va(struct lpae *d, ih_pa_t pa, unsigned int lvl)
 {
 	size_t len = lvl_entries(d, lvl) * sizeof(u64);
 
@@ -215,28 +218,6 @@ static size_t table_alloc_size(const struct lpae *d, unsigned int lvl)
 	return lvl == d->start_level ? d->pgd_alloc : granule(d);
 }
 
-/*
- * Whether @table holds no entry. The entry for @iova was just cleared: live neighbours sit
- * next to it far more often than at index 0 (IOVAs are handed out in runs), so the scan
- * starts there and walks outward both ways. A table that is really empty costs the same
- * full scan as before; one that is not stops after a few loads instead of hundreds.
- */
-static bool table_empty(struct lpae *d, ih_pa_t table, unsigned int lvl, u64 iova)
-{
-	const u64 *t = table_va(d, table, lvl);
-	size_t n = lvl_entries(d, lvl);
-	size_t hint = (iova >> lvl_shift(d, lvl)) & (n - 1);
-
-	for (size_t k = 0; k < n; k++) {
-		/* hint, hint + 1, hint - 1, hint + 2, ... modulo n: every index once. */
-		size_t i = (k & 1 ? hint + (k + 1) / 2 : hint + n - k / 2) & (n - 1);
-
-		if (pte_load(&t[i]))
-			return false;
-	}
-	return true;
-}
-
 /* Free @table at @lvl and every table below it; its entries are already unreachable. */
 static void free_tree(struct lpae *d, ih_pa_t table, unsigned int lvl)
 {
@@ -254,80 +235,97 @@ static void free_tree(struct lpae *d, ih_pa_t table, unsigned int lvl)
 	ih_iop_table_free(&d->iop, table, table_alloc_size(d, lvl));
 }
 
-/*
- * Unhook and free the tables on @path that are empty, from @lvl up to (not including) the
- * start level. The walk caches may hold the table pointer, so each one is flushed over the
- * span its parent entry covered before its memory is released.
- */
-static void prune(struct lpae *d, const struct lpae_path *path, unsigned int lvl, u64 iova)
+/* Whether the table entry @pte at @lvl leads to any leaf. */
+static bool tree_live(struct lpae *d, u64 pte, unsigned int lvl)
 {
-	while (lvl > d->start_level && table_empty(d, path->table[lvl], lvl, iova)) {
-		u64 span = 1ULL << lvl_shift(d, lvl - 1);
+	const u64 *t = table_va(d, pte_table_pa(d, pte), lvl + 1);
+	size_t n = lvl_entries(d, lvl + 1);
 
-		pte_store(path->ptep[lvl - 1], 0);
-		ih_iop_flush_walk(&d->iop, iova & ~(span - 1), span, granule(d));
-		ih_iop_table_free(&d->iop, path->table[lvl], table_alloc_size(d, lvl));
-		lvl--;
+	for (size_t i = 0; i < n; i++) {
+		u64 e = pte_load(&t[i]);
+
+		if (e && (!pte_is_table(e, lvl + 1) || tree_live(d, e, lvl + 1)))
+			return true;
 	}
+	return false;
+}
+
+/*
+ * A block is about to replace the table entry @pte at @ptep, whose tables (kept after
+ * the unmaps that emptied them) hold no leaf. As io-pgtable-arm does before it writes a
+ * block over a table: unhook it, flush the walk caches over the block's span, free it.
+ */
+static void drop_empty_tree(struct lpae *d, u64 *ptep, u64 pte, unsigned int lvl, u64 iova)
+{
+	u64 span = 1ULL << lvl_shift(d, lvl);
+
+	pte_store(ptep, 0);
+	ih_iop_flush_walk(&d->iop, iova & ~(span - 1), span, granule(d));
+	free_tree(d, pte_table_pa(d, pte), lvl + 1);
+}
+
+/*
+ * Install a zeroed table in the empty entry @ptep. Release: the zeroed table is visible
+ * before the entry that points to it (a walker's acquire load pairs with it). Return: the
+ * entry now in place (ours, or the table another mapper installed first), or 0 when no
+ * table could be allocated.
+ */
+static u64 install_table(struct lpae *d, u64 *ptep)
+{
+	ih_pa_t next = lpae_table_alloc(d, granule(d), "io_pgtable:lpae-table");
+	u64 expected = 0, new;
+
+	if (next == IH_PA_INVALID)
+		return 0;
+	new = next | LPAE_TYPE | LPAE_VALID;
+	/* Where another mapper may install the same entry first (tests script the race). */
+	ih_sched_point(d->iop.w, "io_pgtable:lpae:before-install");
+	if (__atomic_compare_exchange_n(ptep, &expected, new, false, __ATOMIC_RELEASE,
+					__ATOMIC_ACQUIRE))
+		return new;
+	/* Another walk installed one first: nobody saw ours. */
+	ih_iop_table_free(&d->iop, next, granule(d));
+	return expected;
 }
 
 static int map_one(struct lpae *d, u64 iova, ih_pa_t paddr, unsigned int target, int prot)
 {
-	struct lpae_path path;
-	ih_pa_t table = d->pgd;
-	unsigned int lvl;
-	int ret;
-
-	for (lvl = d->start_level;; lvl++) {
-		u64 *ptep = entry_ptr(d, table, lvl, iova);
-		u64 pte = pte_load(ptep);
-
-		path.table[lvl] = table;
-		path.ptep[lvl] = ptep;
-		if (lvl == target) {
-			/* A leaf, or a table holding smaller mappings: either way it is live. */
-			if (pte) {
-				ret = -EEXIST;
-				break;
-			}
-			pte_store(ptep, paddr | prot_to_pte(d, prot, lvl));
-			return 0;
-		}
-		if (!pte) {
-			ih_pa_t next = lpae_table_alloc(d, granule(d), "io_pgtable:lpae-table");
-
-			if (next == IH_PA_INVALID) {
-				ret = -ENOMEM;
-				break;
-			}
-			/* ih_pm_alloc zeroed it: publish only a fully written table. */
-			pte_store(ptep, next | LPAE_TYPE | LPAE_VALID);
-			table = next;
-			continue;
-		}
-		if (!pte_is_table(pte, lvl)) {
-			ret = -EEXIST; /* a block covers this page */
-			break;
-		}
-		table = pte_table_pa(d, pte);
-	}
-	/* Tables this walk created and could not fill are empty again. */
-	prune(d, &path, lvl, iova);
-	return ret;
-}
-
-static size_t unmap_one(struct lpae *d, u64 iova, size_t size, unsigned int target,
-			struct ih_iommu_iotlb_gather *gather, bool lazy)
-{
-	struct lpae_path path;
 	ih_pa_t table = d->pgd;
 
 	for (unsigned int lvl = d->start_level;; lvl++) {
 		u64 *ptep = entry_ptr(d, table, lvl, iova);
 		u64 pte = pte_load(ptep);
 
-		path.table[lvl] = table;
-		path.ptep[lvl] = ptep;
+		if (lvl == target) {
+			/* A leaf, or a table holding smaller mappings: either way it is live. */
+			if (pte && (!pte_is_table(pte, lvl) || tree_live(d, pte, lvl)))
+				return -EEXIST;
+			if (pte)
+				drop_empty_tree(d, ptep, pte, lvl, iova);
+			pte_store(ptep, paddr | prot_to_pte(d, prot, lvl));
+			return 0;
+		}
+		/* A table installed before a failure further down stays, as in the kernel. */
+		if (!pte) {
+			pte = install_table(d, ptep);
+			if (!pte)
+				return -ENOMEM;
+		}
+		if (!pte_is_table(pte, lvl))
+			return -EEXIST; /* a block covers this page */
+		table = pte_table_pa(d, pte);
+	}
+}
+
+static size_t unmap_one(struct lpae *d, u64 iova, size_t size, unsigned int target,
+			struct ih_iommu_iotlb_gather *gather, bool lazy)
+{
+	ih_pa_t table = d->pgd;
+
+	for (unsigned int lvl = d->start_level;; lvl++) {
+		u64 *ptep = entry_ptr(d, table, lvl, iova);
+		u64 pte = pte_load(ptep);
+
 		if (!pte)
 			return 0;
 		if (lvl == target) {
@@ -339,7 +337,7 @@ static size_t unmap_one(struct lpae *d, u64 iova, size_t size, unsigned int targ
 			} else {
 				ih_iop_leaf_removed(&d->iop, gather, lazy, iova, size);
 			}
-			prune(d, &path, lvl, iova);
+			/* An emptied table above stays: see the locking note at the top. */
 			return size;
 		}
 		if (!pte_is_table(pte, lvl)) {
@@ -376,14 +374,12 @@ static int lpae_map_pages(struct ih_io_pgtable_ops *ops, u64 iova, ih_pa_t paddr
 	target = size_to_level(d, pgsize);
 	IH_BUG_ON(target < 0, "lpae: size 0x%zx in the bitmap has no level", pgsize);
 
-	pthread_mutex_lock(&d->iop.lock);
 	for (size_t i = 0; i < pgcount; i++) {
 		ret = map_one(d, iova + i * pgsize, paddr + i * pgsize, (unsigned int)target, prot);
 		if (ret)
 			break;
 		done += pgsize;
 	}
-	pthread_mutex_unlock(&d->iop.lock);
 	if (mapped)
 		*mapped = done;
 	return ret;
@@ -409,7 +405,6 @@ static size_t lpae_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t p
 	/* One snapshot of strictness for the whole call (the 5.15 fix). */
 	lazy = ih_iop_unmap_is_lazy(&d->iop, gather);
 
-	pthread_mutex_lock(&d->iop.lock);
 	for (size_t i = 0; i < pgcount; i++) {
 		size_t n =
 		    unmap_one(d, iova + i * pgsize, pgsize, (unsigned int)target, gather, lazy);
@@ -418,7 +413,6 @@ static size_t lpae_unmap_pages(struct ih_io_pgtable_ops *ops, u64 iova, size_t p
 			break;
 		total += n;
 	}
-	pthread_mutex_unlock(&d->iop.lock);
 	return total;
 }
 
@@ -429,7 +423,6 @@ static ih_pa_t lpae_iova_to_phys(struct ih_io_pgtable_ops *ops, u64 iova)
 
 	if (!ih_iop_range_fits(iova, 1, 1, d->iop.cfg.ias))
 		return IH_PA_INVALID;
-	pthread_mutex_lock(&d->iop.lock);
 	for (unsigned int lvl = d->start_level; lvl < LPAE_MAX_LEVELS; lvl++) {
 		u64 pte = pte_load(entry_ptr(d, table, lvl, iova));
 
@@ -442,7 +435,6 @@ static ih_pa_t lpae_iova_to_phys(struct ih_io_pgtable_ops *ops, u64 iova)
 		}
 		table = pte_table_pa(d, pte);
 	}
-	pthread_mutex_unlock(&d->iop.lock);
 	return pa;
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ih/diag.h>
 #include <ih/trace.h>
 
 #include "trace_priv.h"
@@ -158,14 +157,17 @@ static bool is_alpha(char c)
 	return (unsigned int)((c | 0x20) - 'a') < 26u;
 }
 
+/* Hex digit value + 1, 0 for anything else (a table: this is the hottest loop). */
+static const unsigned char hex_table[256] = {
+	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,	['6'] = 7,
+	['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+	['F'] = 16,
+};
+
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return (int)hex_table[(unsigned char)c] - 1;
 }
 
 /* Decimal digits in [*pp, e) up to the first non-digit: 0, -EINVAL (none) or -ERANGE. */
@@ -1047,9 +1049,13 @@ static int process_record(struct ih_trace_reader *r, struct ih_trace_event *ev)
 	if (r->rec_overlong)
 		return set_err(r, -E2BIG, r->rec_line, "record longer than %d bytes",
 			       IH_TRACE_MAX_RECORD);
-	/* Joined lines may carry the event name: find the fields again on the whole record. */
-	if (r->rec_joined && !parse_prefix(r->rec, r->rec + r->rec_len, &r->rec_pf))
-		IH_BUG_ON(true, "trace: a record start no longer parses once joined");
+	/*
+	 * A first line that ended at the timestamp: the joined lines may carry the event name,
+	 * so find the fields again on the whole record (no name there: an unknown record).
+	 */
+	if (!pf->name_len && r->rec_joined &&
+	    !parse_prefix(r->rec, r->rec + r->rec_len, &r->rec_pf))
+		r->rec_pf.name_len = 0;
 	name = r->rec + pf->name_off;
 	if (!pf->name_len || lookup_event(name, pf->name_len, &kind, &cls)) {
 		r->stats.unknown++;
@@ -1073,8 +1079,9 @@ static int process_record(struct ih_trace_reader *r, struct ih_trace_event *ev)
 	memcpy(ev->comm, r->rec, n);
 	ev->comm[n] = '\0';
 
-	c.p = r->rec + pf->text_off;
+	/* skip_blanks: a wrap right after "event:" leaves the joining blank first */
 	c.e = r->rec + r->rec_len;
+	c.p = skip_blanks(r->rec + pf->text_off, c.e);
 	switch (cls) {
 	case CLASS_IOMMU_MAP:
 		ret = parse_map_unmap(r, &c, ev, false);

@@ -237,6 +237,8 @@ int ih_board_iommu_info(struct ih_board *b, struct ih_device *dev, struct ih_boa
 		info->base = sp->base;
 		info->nbanks = 1;
 		info->bound = sp->smmu != NULL;
+		info->smmu_hw = sp->hw;
+		info->smmu = sp->smmu;
 		return 0;
 	}
 	pd = ih_rk_iommu_pdev_of(dev);
@@ -245,6 +247,7 @@ int ih_board_iommu_info(struct ih_board *b, struct ih_device *dev, struct ih_boa
 		info->base = pd->bank_base[0];
 		info->nbanks = pd->nbanks;
 		info->bound = ih_device_driver(dev) == b->rk_drv;
+		info->rk_hw = pd->hw;
 		return 0;
 	}
 	return -ENODEV;

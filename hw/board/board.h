@@ -11,6 +11,8 @@
 struct ih_world;
 struct ih_device;
 struct ih_board;
+struct ih_smmuv3;
+struct ih_rk_iommu_hw;
 
 /*
  * What a machine's firmware describes, made real: for every enabled IOMMU node of a
@@ -86,12 +88,19 @@ void ih_board_destroy(struct ih_board *b);
  * @base: MMIO base of the (first) register window.
  * @nbanks: Rockchip banks (1 for an SMMUv3).
  * @bound: a driver is bound and its instance registered.
+ * @smmu_hw: the emulated SMMUv3 (NULL for other kinds).
+ * @smmu: the SMMUv3 driver's instance while bound, else NULL (for its stats, events and
+ *	raw commands: ih_smmuv3_get_stats(), ih_smmuv3_drain_events(), ...).
+ * @rk_hw: the emulated Rockchip IOMMU (NULL for other kinds).
  */
 struct ih_board_iommu_info {
 	enum ih_fw_iommu_model model;
 	u64 base;
 	unsigned int nbanks;
 	bool bound;
+	struct ih_smmuv3_hw *smmu_hw;
+	struct ih_smmuv3 *smmu;
+	struct ih_rk_iommu_hw *rk_hw;
 };
 
 /**

@@ -412,6 +412,17 @@ static int smmu_of_xlate(struct ih_device *dev, const struct ih_fw_iommu_args *a
 	return ih_iommu_fwspec_add_ids(dev, &sid, 1);
 }
 
+/* The probed master that owns @sid, or NULL. Context: cfg_lock held. */
+static struct smmu_master *smmu_sid_owner(struct ih_smmuv3 *smmu, u32 sid)
+{
+	ih_lockdep_assert_held(&smmu->cfg_lock);
+	for (struct smmu_master *m = smmu->masters; m; m = m->smmu_next)
+		for (unsigned int i = 0; i < m->num_sids; i++)
+			if (m->sids[i] == sid)
+				return m;
+	return NULL;
+}
+
 static int smmu_probe_device(struct ih_device *dev, struct ih_iommu_device **iommu)
 {
 	struct ih_iommu_fwspec *fwspec = ih_dev_iommu_fwspec_get(dev);
@@ -454,10 +465,30 @@ static int smmu_probe_device(struct ih_device *dev, struct ih_iommu_device **iom
 	master->smmu = smmu;
 	master->dev = dev;
 	master->cdtab = IH_PA_INVALID;
-	/* Level-2 stream tables on demand; they stay until remove (the kernel's choice). */
 	ih_mutex_lock(&smmu->cfg_lock);
+	/*
+	 * One StreamID has one STE, so it can serve one master: a second device claiming it
+	 * would silently retarget the first one's DMA at its own domain. Refuse it with
+	 * -ENODEV, as current Linux does when its stream tree already holds the ID (older
+	 * kernels: -EINVAL). Repeats within one master (PCI aliases) are fine.
+	 */
+	for (unsigned int i = 0; i < master->num_sids && !ret; i++) {
+		struct smmu_master *other = smmu_sid_owner(smmu, master->sids[i]);
+
+		if (other) {
+			ih_log(smmu->w, IH_LOG_GUEST_ERROR,
+			       "%s: %s: StreamID 0x%x already used by %s, refused", smmu->name,
+			       dev->name, master->sids[i], other->dev->name);
+			ret = -ENODEV;
+		}
+	}
+	/* Level-2 stream tables on demand; they stay until remove (the kernel's choice). */
 	for (unsigned int i = 0; i < master->num_sids && !ret; i++)
 		ret = smmu_strtab_ensure_l2(smmu, master->sids[i]);
+	if (!ret) {
+		master->smmu_next = smmu->masters;
+		smmu->masters = master;
+	}
 	ih_mutex_unlock(&smmu->cfg_lock);
 	if (ret)
 		goto free_sids;
@@ -483,6 +514,12 @@ static void smmu_release_device(struct ih_device *dev)
 	/* Back to the unattached STE (abort, or bypass) with CFGI_STE + CMD_SYNC. */
 	ih_mutex_lock(&smmu->cfg_lock);
 	smmu_master_install(master, NULL);
+	for (struct smmu_master **pp = &smmu->masters; *pp; pp = &(*pp)->smmu_next) {
+		if (*pp == master) {
+			*pp = master->smmu_next;
+			break;
+		}
+	}
 	ih_mutex_unlock(&smmu->cfg_lock);
 	if (master->cdtab != IH_PA_INVALID)
 		ih_pm_free(smmu->w, master->cdtab, 64);

@@ -47,6 +47,7 @@ struct smmu_master {
 	ih_pa_t cdtab;		    /* one CD (S1CDMax == 0), allocated at first stage-1 attach */
 	struct smmu_domain *domain; /* attached domain, under cfg_lock */
 	struct smmu_master *domain_next;
+	struct smmu_master *smmu_next; /* the instance's list of probed masters, cfg_lock */
 };
 
 enum smmu_domain_kind {
@@ -92,7 +93,9 @@ struct ih_smmuv3 {
 	ih_pa_t *l2; /* 2-level: one PA per L1 descriptor, IH_PA_INVALID until created */
 	unsigned int num_l1;
 
-	struct ih_mutex cfg_lock; /* STE/CD contents, master->domain, domain lists, ASIDs, L2 */
+	struct ih_mutex cfg_lock;    /* STE/CD contents, master->domain, domain lists, ASIDs, L2,
+				      * the masters list */
+	struct smmu_master *masters; /* every probed master: one owner per StreamID */
 	unsigned long *asid_map;
 	unsigned long domains_alive;
 

@@ -15,11 +15,14 @@ struct ih_world;
  * emulated IOMMU reads it by PA. A driver supplies flush ops; the table code calls them
  * when it removes leaf entries or frees a table.
  *
- * Synchronisation: every table has one mutex (a leaf lock except for the flush ops, which
- * are called with it held: lock order table -> whatever the driver's flush ops take).
- * map_pages, unmap_pages and iova_to_phys may be called from any thread at any time on the
- * same table; they serialise on that mutex. A flush op must not call back into the same
- * table. ih_io_pgtable_free() must not race with any other call on the table.
+ * Synchronisation: map_pages, unmap_pages and iova_to_phys may be called from any thread
+ * at any time on the same table, on ranges that do not overlap (as the kernel requires:
+ * the DMA layer hands out disjoint IOVA ranges). LPAE takes no lock, as the kernel's
+ * io-pgtable-arm: a missing table is installed with a compare-and-swap and the flush ops
+ * are called with nothing held. Rockchip serialises on one mutex per table (a leaf lock
+ * except for the flush ops, called with it held: lock order table -> whatever the
+ * driver's flush ops take). A flush op must not call back into the same table.
+ * ih_io_pgtable_free() must not race with any other call on the table.
  *
  * Descriptor publication: a new table is zeroed by ih_pm_alloc() before the descriptor
  * pointing to it is written with a release store; every descriptor update is a single
@@ -219,23 +222,30 @@ struct ih_io_pgtable_cfg {
  *	or @paddr not aligned to @pgsize; -ERANGE when [iova, iova + pgsize * pgcount)
  *	leaves the input range or [paddr, ...) the output range. Then page by page:
  *	-EEXIST when the page overlaps any live mapping (a block over it, or smaller
- *	mappings under it); -ENOMEM when a table page cannot be allocated. Empty tables
- *	allocated by a failing call are freed again (after tlb_flush_walk).
- *	Context: any thread; takes the table lock. Return: 0 or the negative errno above.
+ *	mappings under it; LPAE: tables under it that hold no leaf any more are unhooked,
+ *	tlb_flush_walk'ed over the block's span and freed, and the block takes their place,
+ *	as in io-pgtable-arm); -ENOMEM when a table page cannot be allocated. LPAE keeps the
+ *	tables a failing call installed (as the kernel does); Rockchip frees an empty page
+ *	table it allocated again (after tlb_flush_walk).
+ *	Context: any thread, no overlapping call; Rockchip takes the table lock.
+ *	Return: 0 or the negative errno above.
  * @unmap_pages: unmap @pgcount pages of @pgsize from @iova, stopping at the first page
  *	that has nothing mapped. For each page: a leaf of exactly @pgsize is cleared and
  *	passed to tlb_add_page (strict) or only added to the @gather range (NON_STRICT or
  *	@gather->queued); a table where a leaf of @pgsize would be (smaller mappings) is
  *	cleared with everything under it, tlb_flush_walk'ed and freed. A block larger than
  *	@pgsize is *not* split: the call stops there and the block stays (the kernel's
- *	current behaviour; callers unmap what they mapped). Any table left empty is unhooked,
- *	tlb_flush_walk'ed over its span and freed, up to (not including) the start level.
- *	A bad @pgsize, misaligned @iova, @pgcount of 0, range outside ias or NULL @gather
- *	unmaps nothing.
- *	Context: any thread; takes the table lock. Return: bytes unmapped (0 on bad
- *	arguments or when nothing is mapped at @iova).
+ *	current behaviour; callers unmap what they mapped). LPAE leaves a table that this
+ *	empties in place (the kernel's io-pgtable-arm frees a table only under a block-sized
+ *	unmap of its parent entry, or with the whole page table), so a partial unmap costs
+ *	no walk flush; Rockchip unhooks an emptied page table, tlb_flush_walk's its 4M span
+ *	and frees it. A bad @pgsize, misaligned @iova, @pgcount of 0, range outside ias or
+ *	NULL @gather unmaps nothing.
+ *	Context: any thread, no overlapping call; Rockchip takes the table lock.
+ *	Return: bytes unmapped (0 on bad arguments or when nothing is mapped at @iova).
  * @iova_to_phys: translate @iova.
- *	Context: any thread; takes the table lock. Return: the PA, or IH_PA_INVALID when
+ *	Context: any thread (LPAE: not on a range being unmapped); Rockchip takes the table
+ *	lock. Return: the PA, or IH_PA_INVALID when
  *	@iova is not mapped or outside the input range.
  */
 struct ih_io_pgtable_ops {
@@ -342,7 +352,8 @@ size_t ih_pgtable_shadow_count(const struct ih_pgtable_shadow *sh);
  * The walk starts from the published fields a hardware walker uses (TTBR + T0SZ/TG0 for
  * stage 1, VTTBR + T0SZ/SL0/TG0 for stage 2, the DTE_ADDR register for Rockchip), decodes
  * every descriptor with its own decoder and requires: no reserved bit set, no invalid
- * entry with stale bits, no empty table below the start level, every leaf equal to a
+ * entry with stale bits, no empty page table (Rockchip; LPAE keeps emptied tables, as
+ * the kernel does), every leaf equal to a
  * shadow leaf (iova, size, pa, normalised prot) and no shadow leaf missing.
  *
  * Context: no concurrent map/unmap on the table.

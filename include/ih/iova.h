@@ -127,6 +127,14 @@ int ih_iova_alloc_fast(struct ih_iova_domain *iovad, u64 size, u64 limit_pfn, bo
  */
 void ih_iova_free_fast(struct ih_iova_domain *iovad, u64 pfn, u64 size);
 
+/**
+ * ih_iova_free_fast_batch() - ih_iova_free_fast() of @n ranges of the same @size, taking
+ * the calling CPU's cache lock once for all of them (the flush queue reclaims in runs).
+ * Context: as ih_iova_free_fast().
+ */
+void ih_iova_free_fast_batch(struct ih_iova_domain *iovad, const u64 *pfns, u64 size,
+			     unsigned int n);
+
 /* ih_iova_cache_flush() - give every cached range (all CPUs, the depot) back to the tree. */
 void ih_iova_cache_flush(struct ih_iova_domain *iovad);
 

@@ -216,6 +216,48 @@ Test(iova, magazines_move_between_two_cpus)
 }
 
 /*
+ * The flush queue's batch free: 2 x 127 + 1 single pages in one call fill CPU 0's loaded
+ * and prev magazines and push one full magazine to the depot, exactly as 255 single frees
+ * would (same stats as magazines_move_between_two_cpus); ranges of a size too big for the
+ * caches (64 pages: order 6) go back to the tree one by one.
+ */
+Test(iova, batch_free_fills_the_magazines_as_single_frees)
+{
+	enum { N = 2 * IH_IOVA_MAG_SIZE + 1 };
+	static u64 pfns[N];
+	struct ih_iova_stats st;
+	u64 big[2];
+
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(ih_iova_alloc_fast(iovad, 1, 0xfffff, true, &pfns[i]), 0);
+	cr_assert_eq(ih_iova_alloc_fast(iovad, 64, 0xfffff, true, &big[0]), 0);
+	cr_assert_eq(ih_iova_alloc_fast(iovad, 64, 0xfffff, true, &big[1]), 0);
+	cr_assert_eq(ih_thread_set_cpu(w, 0), 0);
+	ih_iova_free_fast_batch(iovad, pfns, 1, N);
+	ih_iova_get_stats(iovad, &st);
+	cr_expect_eq(st.depot_mags, 1);
+	cr_expect_eq(st.cached, N);
+	cr_expect_eq(st.ranges, N + 2);
+	ih_iova_free_fast_batch(iovad, big, 64, 2);
+	ih_iova_get_stats(iovad, &st);
+	cr_expect_eq(st.cached, N, "order 6 is not cached");
+	cr_expect_eq(st.ranges, N);
+	expect_consistent();
+	/* Every cached pfn comes back to CPU 0 before the tree is asked again. */
+	for (int i = 0; i < N; i++) {
+		u64 got;
+
+		cr_assert_eq(ih_iova_alloc_fast(iovad, 1, 0xfffff, true, &got), 0);
+	}
+	ih_iova_get_stats(iovad, &st);
+	cr_expect_eq(st.cache_hits, N);
+	cr_expect_eq(st.cached, 0);
+	ih_iova_cache_flush(iovad);
+	for (int i = 0; i < N; i++)
+		cr_expect_eq(ih_iova_free(iovad, pfns[i]), 0);
+}
+
+/*
  * Depot trim: with 2 CPUs the depot keeps 2 magazines. Free 6 x 127 ranges on one CPU:
  * 2 magazines stay loaded/prev, 4 go to the depot; each 100 ms the deferred work gives one
  * magazine back to the tree, until 2 are left.

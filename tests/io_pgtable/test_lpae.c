@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <ih/alloc.h>
+#include <ih/coop.h>
 #include <ih/io_pgtable.h>
 #include <ih/physmem.h>
 #include <ih/world.h>
@@ -367,35 +368,36 @@ Test(io_pgtable_lpae, map_issues_no_flush)
 	cr_expect_eq(rec.ncalls, 1);
 }
 
-Test(io_pgtable_lpae, unmapping_last_page_frees_each_emptied_table_after_flush_walk)
+Test(io_pgtable_lpae, unmapping_last_page_keeps_its_tables_without_flush_walk)
 {
 	struct ih_io_pgtable_cfg cfg;
 	struct ih_io_pgtable_ops *ops = mk(IH_ARM_64_LPAE_S1, SZ_4K | SZ_2M | SZ_1G, 48, 48, &cfg);
+	ih_pa_t t;
 
 	cr_assert_eq(map(ops, 0x1000, 0x7000, SZ_4K, 1, IH_PROT_READ, NULL), 0);
 	cr_assert_eq(ih_io_pgtable_table_bytes(ops), 4 * SZ_4K);
 	cr_assert_eq(unmap(ops, 0x1000, SZ_4K, 1), SZ_4K);
 	/*
-	 * One leaf invalidation for the page, then the level 3, 2 and 1 tables each become
-	 * empty in turn: one walk flush per table over the span its parent entry covered
-	 * (2M, 1G, 512G), granule 4K. Exactly 4 calls, in this order.
+	 * As io-pgtable-arm: the level-3, 2 and 1 tables are empty now but stay installed
+	 * (only a block-sized unmap of a parent entry, or freeing the page table, removes a
+	 * table). So exactly one call, the leaf invalidation, and no walk flush; the root,
+	 * L1, L2 and L3 tables (4 x 4K) are all still there.
 	 */
 	cr_expect_eq(rec.add_page, 1);
-	cr_expect_eq(rec.walk, 3);
-	cr_assert_eq(rec.ncalls, 4);
+	cr_expect_eq(rec.walk, 0);
+	cr_assert_eq(rec.ncalls, 1);
 	cr_expect_eq(rec.calls[0].kind, FLUSH_ADD_PAGE);
 	cr_expect_eq(rec.calls[0].iova, 0x1000);
 	cr_expect_eq(rec.calls[0].granule, SZ_4K);
-	cr_expect_eq(rec.calls[1].kind, FLUSH_WALK);
-	cr_expect_eq(rec.calls[1].size, SZ_2M);
-	cr_expect_eq(rec.calls[2].size, SZ_1G);
-	cr_expect_eq(rec.calls[3].size, 1ULL << 39);
-	for (int i = 1; i < 4; i++) {
-		cr_expect_eq(rec.calls[i].iova, 0);
-		cr_expect_eq(rec.calls[i].granule, SZ_4K);
-	}
-	cr_expect_eq(ih_io_pgtable_table_bytes(ops), SZ_4K, "only the start table is left");
-	cr_expect_eq(desc(cfg.arm_lpae_s1_cfg.ttbr, 0), 0);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 4 * SZ_4K);
+	/* L0[0] -> L1[0] -> L2[0] -> L3: entry 1 cleared, the tables above still linked. */
+	t = next_table(desc(cfg.arm_lpae_s1_cfg.ttbr, 0), 12);
+	t = next_table(desc(t, 0), 12);
+	t = next_table(desc(t, 0), 12);
+	cr_expect_eq(desc(t, 1), 0);
+	/* Mapping the page again reuses them: no new table. */
+	cr_assert_eq(map(ops, 0x1000, 0x7000, SZ_4K, 1, IH_PROT_READ, NULL), 0);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 4 * SZ_4K);
 	ih_io_pgtable_free(ops);
 }
 
@@ -427,13 +429,16 @@ Test(io_pgtable_lpae, unmap_at_table_level_removes_smaller_mappings)
 	cr_assert_eq(unmap(ops, 0, SZ_2M, 1), SZ_2M);
 	/*
 	 * The level-2 entry held a table: one walk flush over its 2M (covering the four
-	 * leaves, so no per-page invalidation), then levels 2 and 1 empty out (1G, 512G).
+	 * leaves, so no per-page invalidation) and the level-3 table is freed. The level-2
+	 * and level-1 tables, empty now, stay (the kernel frees them only with a 1G or 512G
+	 * unmap): root + L1 + L2 = 3 x 4K.
 	 */
 	cr_expect_eq(rec.add_page, 0);
-	cr_expect_eq(rec.walk, 3);
+	cr_expect_eq(rec.walk, 1);
+	cr_expect_eq(rec.ncalls, 1);
 	cr_expect_eq(rec.calls[0].size, SZ_2M);
 	cr_expect_eq(ops->iova_to_phys(ops, 0x3000), IH_PA_INVALID);
-	cr_expect_eq(ih_io_pgtable_table_bytes(ops), SZ_4K);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 3 * SZ_4K);
 	ih_io_pgtable_free(ops);
 }
 
@@ -447,11 +452,15 @@ Test(io_pgtable_lpae, partial_unmap_of_block_is_refused_not_split)
 	cr_expect_eq(unmap(ops, SZ_2M, SZ_4K, 1), 0);
 	cr_expect_eq(rec.ncalls, 0, "a refused unmap flushes nothing");
 	cr_expect_eq(ops->iova_to_phys(ops, SZ_2M + 0x1000), 0x40001000);
-	/* Unmapping what was mapped works: one 2M leaf, then two emptied tables. */
+	/*
+	 * Unmapping what was mapped works: one 2M leaf invalidation. The level-2 and level-1
+	 * tables it leaves empty stay (as io-pgtable-arm): no walk flush.
+	 */
 	cr_expect_eq(unmap(ops, SZ_2M, SZ_2M, 1), SZ_2M);
 	cr_expect_eq(rec.add_page, 1);
 	cr_expect_eq(rec.calls[0].granule, SZ_2M);
-	cr_expect_eq(rec.walk, 2);
+	cr_expect_eq(rec.walk, 0);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 3 * SZ_4K);
 	ih_io_pgtable_free(ops);
 }
 
@@ -490,11 +499,23 @@ Test(io_pgtable_lpae, non_strict_quirk_gathers_without_leaf_invalidation)
 	cr_expect_eq(g.start, 0x10000);
 	cr_expect_eq(g.end, 0x11fff);
 	cr_expect_eq(g.pgsize, 0, "only the driver sets pgsize");
-	/* Freeing tables is never deferred: three walk flushes when the last page goes. */
+	/*
+	 * The last page empties the level-3 table, which stays (as io-pgtable-arm): still
+	 * nothing to invalidate now, and no walk flush.
+	 */
 	cr_expect_eq(ops->unmap_pages(ops, 0x12000, SZ_4K, 1, &g), SZ_4K);
 	cr_expect_eq(rec.add_page, 0);
-	cr_expect_eq(rec.walk, 3);
+	cr_expect_eq(rec.walk, 0);
 	cr_expect_eq(g.end, 0x12fff);
+	/*
+	 * A 2M block over the emptied table: it is unhooked, walk-flushed over its 2M (never
+	 * deferred: the memory is reused) and freed before the block is written.
+	 */
+	cr_expect_eq(map(ops, 0, 0x40000000, SZ_2M, 1, IH_PROT_READ, NULL), 0);
+	cr_expect_eq(rec.walk, 1);
+	cr_expect_eq(rec.calls[0].iova, 0);
+	cr_expect_eq(rec.calls[0].size, SZ_2M);
+	cr_expect_eq(ops->iova_to_phys(ops, 0x12345), 0x40012345);
 	ih_io_pgtable_free(ops);
 }
 
@@ -545,21 +566,28 @@ Test(io_pgtable_lpae, allocation_failure_mid_map_reports_partial_and_stays_consi
 	ih_pgtable_shadow_destroy(sh);
 }
 
-Test(io_pgtable_lpae, allocation_failure_unhooks_tables_it_created)
+Test(io_pgtable_lpae, allocation_failure_keeps_tables_it_installed)
 {
 	struct ih_io_pgtable_cfg cfg;
 	struct ih_io_pgtable_ops *ops = mk(IH_ARM_64_LPAE_S1, SZ_4K | SZ_2M | SZ_1G, 48, 48, &cfg);
 	size_t mapped = 1;
+	ih_pa_t l1;
 
-	/* The level-1 table is installed, the level-2 one fails: level 1 is empty again. */
+	/*
+	 * The level-1 table is installed, the level-2 one fails. As io-pgtable-arm, the
+	 * level-1 table stays (empty, linked from L0[0]): no walk flush, root + L1 = 2 x 4K.
+	 */
 	cr_assert_eq(ih_fault_fail_site(w, "io_pgtable:lpae-table", 2), 0);
 	cr_expect_eq(map(ops, 0x1000, 0x1000, SZ_4K, 1, IH_PROT_READ, &mapped), -ENOMEM);
 	cr_expect_eq(mapped, 0);
-	/* It was published, so a walker may have cached it: one walk flush over 512G. */
-	cr_expect_eq(rec.walk, 1);
-	cr_expect_eq(rec.calls[0].size, 1ULL << 39);
-	cr_expect_eq(ih_io_pgtable_table_bytes(ops), SZ_4K);
-	cr_expect_eq(desc(cfg.arm_lpae_s1_cfg.ttbr, 0), 0);
+	cr_expect_eq(rec.ncalls, 0);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 2 * SZ_4K);
+	l1 = next_table(desc(cfg.arm_lpae_s1_cfg.ttbr, 0), 12);
+	cr_expect_eq(desc(l1, 0), 0);
+	/* The retry uses it: two more tables (L2, L3), 4 x 4K in all. */
+	cr_expect_eq(map(ops, 0x1000, 0x1000, SZ_4K, 1, IH_PROT_READ, &mapped), 0);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 4 * SZ_4K);
+	cr_expect_eq(next_table(desc(cfg.arm_lpae_s1_cfg.ttbr, 0), 12), l1);
 	ih_io_pgtable_free(ops);
 }
 
@@ -648,4 +676,60 @@ Test(io_pgtable_lpae, fault_injection_sweep_s2)
 	enum ih_io_pgtable_fmt fmt = IH_ARM_64_LPAE_S2;
 
 	cr_expect_geq(fault_sweep(lpae_scenario, &fmt, "io_pgtable:lpae"), 3);
+}
+
+struct racer {
+	struct ih_io_pgtable_ops *ops;
+	u64 iova;
+	int ret;
+};
+
+static void racer_fn(void *arg)
+{
+	struct racer *r = arg;
+
+	r->ret = r->ops->map_pages(r->ops, r->iova, r->iova, SZ_4K, 1, IH_PROT_READ, NULL);
+}
+
+Test(io_pgtable_lpae, table_install_race_loser_frees_its_copy_and_uses_the_winners)
+{
+	struct ih_world_config wc;
+	struct ih_world *w2;
+	struct ih_coop *c;
+	struct ih_io_pgtable_cfg cfg = {.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+					.ias = 48,
+					.oas = 48,
+					.tlb = &flush_recorder_ops};
+	struct ih_io_pgtable_ops *ops;
+	struct racer a, b;
+	char trace[128];
+
+	ih_world_config_init(&wc);
+	wc.ncpus = 2;
+	cr_assert_eq(ih_world_create(&wc, &w2), 0);
+	cr_assert_eq(ih_coop_create(w2, &c), 0);
+	ops = ih_io_pgtable_alloc(w2, IH_ARM_64_LPAE_S1, &cfg, &rec);
+	cr_assert_not_null(ops);
+	a = (struct racer){ops, 0x1000, 1};
+	b = (struct racer){ops, 0x2000, 1};
+	cr_assert_eq(ih_coop_add(c, racer_fn, &a, 0), 0);
+	cr_assert_eq(ih_coop_add(c, racer_fn, &b, 1), 1);
+	/*
+	 * A allocates its level-1 table and stops before the compare-and-swap; B installs
+	 * level 1, 2 and 3 and maps 0x2000; A's swap fails: it frees its copy and walks
+	 * B's tables, where level 2 and 3 exist already. Root + one table per level =
+	 * 4 x 4K, nothing leaked, no walk flush (nothing published was removed).
+	 */
+	cr_assert_eq(
+	    ih_coop_run_script(c, "A@io_pgtable:lpae:before-install B A", trace, sizeof(trace)), 0);
+	cr_expect_eq(a.ret, 0);
+	cr_expect_eq(b.ret, 0);
+	cr_expect_eq(ih_io_pgtable_table_bytes(ops), 4 * SZ_4K);
+	cr_expect_eq(ops->iova_to_phys(ops, 0x1000), 0x1000);
+	cr_expect_eq(ops->iova_to_phys(ops, 0x2000), 0x2000);
+	cr_expect_eq(rec.ncalls, 0);
+	ih_io_pgtable_free(ops);
+	ih_coop_destroy(c);
+	cr_expect_eq(ih_pm_pages_used(w2), 0);
+	cr_expect_eq(ih_world_destroy(w2), 0);
 }

@@ -1051,3 +1051,24 @@ Test(trace_data, mail_quoted_and_wrapped_copy_gives_the_same_events)
 		cr_expect_eq(a.ev[i].pid, b.ev[i].pid);
 	}
 }
+
+Test(trace_parse, wrap_after_the_timestamp_keeps_the_event_name_on_the_next_line)
+{
+	struct run r;
+
+	run_both("> x-1 [000] ..... 1.000001:\n"
+		 "> attach_device_to_domain: IOMMU: device=0000:01:00.0\n"
+		 "> x-1 [000] ..... 1.000002:\n"
+		 "> not an event name\n"
+		 "> x-1 [000] ..... 1.000003:\n",
+		 &r);
+	cr_assert_eq(r.nerr, 0, "%s", r.msg[0]);
+	cr_assert_eq(r.n, 1);
+	cr_expect_eq(r.ev[0].kind, IH_TRACE_ATTACH);
+	cr_expect_str_eq(r.ev[0].device, "0000:01:00.0");
+	cr_expect_eq(r.ev[0].line, 1);
+	/* no event name even once joined, or none at all: unknown records */
+	cr_expect_eq(r.st.unknown, 2);
+	cr_expect_eq(r.st.records, 3);
+	cr_expect_eq(r.st.joined, 2);
+}
