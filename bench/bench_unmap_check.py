@@ -92,6 +92,41 @@ def check_doc(doc, where):
                 fail(f"{where}: flip under load on {r['backend']}: {k} = {pps[k]}")
 
 
+TRACE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "trace",
+                         "data")
+
+
+def check_trace(binary):
+    """The --trace case on a clean synthetic trace: every backend and mode ran, replayed
+    every op, and found nothing (a replay that misreads the trace shows up as findings)."""
+    trace = os.path.join(TRACE_DIR, "nvme.tracefs.txt")
+    p = subprocess.run([binary, "--trace", trace, "--smoke", "--format", "json"],
+                       capture_output=True, text=True, timeout=240)
+    sys.stderr.write(p.stderr)
+    if p.returncode != 0:
+        fail(f"--trace: exit code {p.returncode}")
+    lines = [l for l in p.stdout.splitlines() if l.strip()]
+    if len(lines) != 1:
+        fail(f"--trace: stdout has {len(lines)} lines, want one JSON line")
+    doc = json.loads(lines[0])
+    if doc.get("ops", 0) <= 0:
+        fail("--trace: no map/unmap op replayed")
+    seen = set()
+    for c in doc.get("cases", []):
+        key = (c.get("backend"), c.get("mode"))
+        seen.add(key)
+        if c.get("findings") != 0 or c.get("model_errors") != 0:
+            fail(f"--trace {key}: findings {c.get('findings')} model errors "
+                 f"{c.get('model_errors')} on a clean trace")
+        for k in ("events_per_s", "ratio_to_floor"):
+            if not finite_positive(c.get(k, {}).get("median")):
+                fail(f"--trace {key}: {k} not a positive number")
+    want = {(b, m) for b in ("smmuv3", "rk") for m in MODES}
+    if seen != want:
+        fail(f"--trace: cases {sorted(seen)}, want {sorted(want)}")
+    return len(seen)
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: bench_unmap_check.py BIN DIR")
@@ -116,7 +151,8 @@ def main():
     for name in ("bench_unmap.gp", "bench_unmap_nspp.dat", "bench_unmap_cdf.dat"):
         if os.path.getsize(os.path.join(out, name)) == 0:
             fail(f"{name} is empty")
-    print(f"bench_unmap_check: ok, {len(rows)} cases")
+    ntrace = check_trace(binary)
+    print(f"bench_unmap_check: ok, {len(rows)} cases, {ntrace} trace cases")
     return 0
 
 

@@ -160,8 +160,11 @@ static int tb_load(const char *path, struct tb_trace *t)
 			cap *= 2;
 		}
 		r = &t->recs[t->n++];
+		/* iommu:unmap prints no paddr: its slot carries unmapped_size, which the replay
+		 * follows (an unmap never takes more than the kernel reported). */
 		*r = (struct tb_rec){ev.iova,	  ev.size ? ev.size : ev.iova_end - ev.iova,
-				     ev.paddr,	  ev.line,
+				     ev.kind == IH_TRACE_UNMAP ? ev.unmapped_size : ev.paddr,
+				     ev.line,
 				     ev.flags,	  (u16)dev,
 				     (u8)ev.kind, (u8)(ev.cpu & 0xff),
 				     ev.pid};
@@ -199,7 +202,8 @@ static void tb_expand(const struct tb_trace *t, const struct tb_rec *r, struct i
 	e->iova = r->iova;
 	e->size = r->size;
 	e->iova_end = r->iova + r->size;
-	e->paddr = r->paddr;
+	e->paddr = r->kind == IH_TRACE_UNMAP ? 0 : r->paddr;
+	e->unmapped_size = r->kind == IH_TRACE_UNMAP ? r->paddr : 0;
 	e->flags = r->flags;
 	if (r->dev == 0xffff)
 		e->device[0] = 0;

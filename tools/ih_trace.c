@@ -111,7 +111,7 @@ static void fmt_ts(char *buf, size_t n, u64 ns)
 
 /* ---- Text ---- */
 
-static void print_finding_text(const struct ih_trace_finding *f)
+static void print_finding_text(const struct ih_trace_finding *f, bool lazy)
 {
 	char a[32], b[32];
 
@@ -119,16 +119,21 @@ static void print_finding_text(const struct ih_trace_finding *f)
 	       f->device);
 	switch (f->kind) {
 	case IH_TRACE_FIND_ACCESS_AFTER_UNMAP:
+		/* Signed: a record merged from another CPU's buffer may carry an older stamp. */
 		printf(" %s at 0x%llx, %.3f ms after the unmap at line %llu of [0x%llx, +0x%llx);"
-		       " the IOMMU %s it%s; %s\n",
+		       " the IOMMU %s it%s",
 		       f->write ? "write" : "read", (unsigned long long)f->iova,
-		       (double)(f->ts_ns - f->other_ts_ns) / 1e6, (unsigned long long)f->other_line,
-		       (unsigned long long)(f->iova - (f->iova % SZ_4K)),
+		       (double)(int64_t)(f->ts_ns - f->other_ts_ns) / 1e6,
+		       (unsigned long long)f->other_line, (unsigned long long)f->other_iova,
 		       (unsigned long long)f->other_size, f->translated ? "let through" : "faulted",
-		       f->tlb_hit ? " (stale IOTLB entry)" : "",
-		       f->lazy_window ? "inside the lazy flush window: in lazy mode a stale IOTLB "
-					"entry would have let it through"
-				      : "after the lazy flush window: lazy mode would fault too");
+		       f->tlb_hit ? " (stale IOTLB entry)" : "");
+		if (lazy)
+			printf(" in this lazy replay\n");
+		else if (f->lazy_window)
+			printf("; inside the lazy flush window: in lazy mode an IOTLB entry filled "
+			       "before the unmap would have let it through\n");
+		else
+			printf("; after the lazy flush window: lazy mode would fault too\n");
 		return;
 	case IH_TRACE_FIND_ACCESS_UNMAPPED:
 		printf(" %s at 0x%llx, an IOVA the trace never mapped; the IOMMU %s it\n",
@@ -163,9 +168,16 @@ static void print_finding_text(const struct ih_trace_finding *f)
 	case IH_TRACE_FIND_MODEL_ERROR:
 	default:
 		fmt_ts(b, sizeof(b), f->ts_ns);
+		if (!f->iova && !f->size) {
+			printf(" the backend could not create the device at %s: %s\n", b,
+			       strerror(-f->err));
+			return;
+		}
 		printf(" the model refused [0x%llx, +0x%llx) at %s: %s\n",
 		       (unsigned long long)f->iova, (unsigned long long)f->size, b,
-		       strerror(-f->err));
+		       f->err == -EINVAL ? "outside the IOMMU's IOVA aperture (or not "
+					   "page-aligned)"
+					 : strerror(-f->err));
 		return;
 	}
 }
@@ -239,7 +251,7 @@ static void print_text(const struct tr_opts *o, struct ih_trace_replay *rp,
 	}
 	printf("findings (%llu):\n", (unsigned long long)nf);
 	for (kept = 0; ih_trace_replay_finding(rp, kept); kept++)
-		print_finding_text(ih_trace_replay_finding(rp, kept));
+		print_finding_text(ih_trace_replay_finding(rp, kept), o->lazy);
 	if (kept < nf)
 		printf("  ... %llu more not kept\n", (unsigned long long)(nf - kept));
 }
@@ -327,17 +339,29 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 		json_str(stdout, f->device);
 		printf(
 		    ", \"line\": %llu, \"other_line\": %llu, \"ts_ns\": %llu, "
-		    "\"other_ts_ns\": %llu, \"iova\": %llu, \"size\": %llu, \"other_size\": %llu, "
+		    "\"other_ts_ns\": %llu, \"iova\": %llu, \"size\": %llu, \"other_iova\": %llu, "
+		    "\"other_size\": %llu, "
 		    "\"count\": %llu, \"write\": %s, \"tlb_hit\": %s, \"translated\": %s, "
 		    "\"lazy_window\": %s, \"err\": %d}",
 		    (unsigned long long)f->line, (unsigned long long)f->other_line,
 		    (unsigned long long)f->ts_ns, (unsigned long long)f->other_ts_ns,
 		    (unsigned long long)f->iova, (unsigned long long)f->size,
-		    (unsigned long long)f->other_size, (unsigned long long)f->count,
-		    f->write ? "true" : "false", f->tlb_hit ? "true" : "false",
-		    f->translated ? "true" : "false", f->lazy_window ? "true" : "false", f->err);
+		    (unsigned long long)f->other_iova, (unsigned long long)f->other_size,
+		    (unsigned long long)f->count, f->write ? "true" : "false",
+		    f->tlb_hit ? "true" : "false", f->translated ? "true" : "false",
+		    f->lazy_window ? "true" : "false", f->err);
 	}
 	printf("],\n \"exit\": %d}\n", rc);
+}
+
+/* A document for a run that never replayed (the file cannot be opened, ...). */
+static void print_json_error(const struct tr_opts *o, const char *what, int rc)
+{
+	printf("{\"file\": ");
+	json_str(stdout, o->file);
+	printf(", \"error\": ");
+	json_str(stdout, what);
+	printf(", \"exit\": %d}\n", rc);
 }
 
 /* ---- Command ---- */
@@ -431,7 +455,11 @@ int ih_cmd_trace(int argc, char **argv)
 		return ret < 0 ? TR_CLEAN : ret;
 	fp = strcmp(o.file, "-") ? fopen(o.file, "r") : stdin;
 	if (!fp) {
-		fprintf(stderr, "ih trace: %s: %s\n", o.file, strerror(errno));
+		int err = errno;
+
+		fprintf(stderr, "ih trace: %s: %s\n", o.file, strerror(err));
+		if (o.json)
+			print_json_error(&o, strerror(err), TR_USAGE);
 		return TR_USAGE;
 	}
 	hc.kind = o.backend;
@@ -441,6 +469,8 @@ int ih_cmd_trace(int argc, char **argv)
 		fprintf(stderr, "ih trace: cannot build the %s backend: %s\n",
 			ih_trace_hw_kind_name(o.backend), strerror(-ret));
 		rcode = TR_INTERNAL;
+		if (o.json)
+			print_json_error(&o, "cannot build the backend", rcode);
 		goto out_close;
 	}
 	rc.ops = ih_trace_hw_ops();

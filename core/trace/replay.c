@@ -28,15 +28,23 @@
 /* One live mapping of a device, keyed by its first IOVA; live mappings never overlap. */
 struct rp_map {
 	struct ih_avl_node avl;
+	struct ih_avl_node pa_avl; /* in rp_dev.by_pa when @pa_indexed */
 	u64 iova, size;
 	u64 paddr; /* what the trace printed, for dma_unmap_sg (which prints only that) */
 	u64 line, ts_ns;
 	bool in_model; /* the model holds it (a refused map is tracked, not mapped) */
+	bool pa_indexed;
 	struct rp_map *next_free;
 };
 
 struct rp_unmap {
 	u64 iova, size, line, ts_ns;
+};
+
+/* What is left of a mapping an unmap cut (the part before or after the unmapped range). */
+struct rp_piece {
+	bool valid;
+	u64 iova, size, paddr, line, ts_ns;
 };
 
 struct rp_dev {
@@ -45,6 +53,12 @@ struct rp_dev {
 	struct ih_iommu_domain *dom;
 	unsigned int hash; /* of the name, compared before the name */
 	struct ih_avl_tree live;
+	/*
+	 * Live mappings of a dma:-only trace by (paddr, iova): dma_unmap_sg prints physical
+	 * addresses only, and a walk of every live mapping per segment would make a long
+	 * trace quadratic.
+	 */
+	struct ih_avl_tree by_pa;
 	struct rp_unmap recent[IH_TRACE_REPLAY_RECENT];
 	unsigned int recent_next, recent_count;
 	struct rp_dev *hash_next;
@@ -131,6 +145,37 @@ static struct rp_map *map_first_from(struct rp_dev *d, u64 lo)
 	if (below && below->iova + below->size > lo)
 		return below;
 	return above;
+}
+
+#define PAMAP(n) container_of((n), struct rp_map, pa_avl)
+
+static int pa_cmp(const struct ih_avl_node *a, const struct ih_avl_node *b)
+{
+	const struct rp_map *x = PAMAP(a), *y = PAMAP(b);
+
+	if (x->paddr != y->paddr)
+		return x->paddr < y->paddr ? -1 : 1;
+	return x->iova < y->iova ? -1 : x->iova > y->iova;
+}
+
+/* The live indexed mapping of @d at physical address @paddr with the lowest IOVA, or NULL. */
+static struct rp_map *map_by_paddr(struct rp_dev *d, u64 paddr)
+{
+	struct ih_avl_node *an = d->by_pa.root;
+	struct rp_map *found = NULL;
+
+	while (an) {
+		struct rp_map *m = PAMAP(an);
+
+		if (m->paddr >= paddr) {
+			if (m->paddr == paddr)
+				found = m;
+			an = an->left;
+		} else {
+			an = an->right;
+		}
+	}
+	return found;
 }
 
 static struct rp_map *map_next(struct rp_dev *d, struct rp_map *m)
@@ -242,6 +287,7 @@ static struct rp_dev *dev_get(struct ih_trace_replay *r, const char *name,
 	d->dom = ih_iommu_get_dma_domain(dev);
 	d->sum.lazy = d->dom && ih_dma_domain_is_lazy(d->dom);
 	ih_avl_init(&d->live, map_cmp, NULL);
+	ih_avl_init(&d->by_pa, pa_cmp, NULL);
 	d->hash_next = r->hash[h];
 	r->hash[h] = d;
 	r->devs[r->ndevs++] = d;
@@ -361,6 +407,8 @@ static void drop_mapping(struct ih_trace_replay *r, struct rp_dev *d, struct rp_
 		r->st.applied_unmaps++;
 	}
 	ih_avl_erase(&d->live, &m->avl);
+	if (m->pa_indexed)
+		ih_avl_erase(&d->by_pa, &m->pa_avl);
 	d->sum.live--;
 	d->sum.live_bytes -= m->size;
 	map_put(r, m);
@@ -404,11 +452,47 @@ static int model_map(struct ih_trace_replay *r, struct rp_dev *d, u64 iova, u64 
 	return ret;
 }
 
+/*
+ * Track [iova, iova + size) as live and map it in the model; @paddr is indexed for
+ * dma_unmap_sg when @by_pa. No accounting beyond the live counters. NULL: out of memory.
+ */
+static struct rp_map *map_insert(struct ih_trace_replay *r, struct rp_dev *d,
+				 const struct ih_trace_event *ev, u64 iova, u64 size, u64 paddr,
+				 u64 line, u64 ts_ns, bool by_pa)
+{
+	struct rp_map *m = map_get(r);
+	int ret;
+
+	if (!m) {
+		r->err = -ENOMEM;
+		return NULL;
+	}
+	m->iova = iova;
+	m->size = size;
+	m->paddr = paddr;
+	m->line = line;
+	m->ts_ns = ts_ns;
+	ret = model_map(r, d, iova, size);
+	if (ret)
+		model_error(r, d, ev, iova, size, ret);
+	else
+		r->st.applied_maps++;
+	m->in_model = !ret;
+	IH_BUG_ON(ih_avl_insert(&d->live, &m->avl), "trace-replay: live mappings overlap");
+	if (by_pa && paddr) {
+		IH_BUG_ON(ih_avl_insert(&d->by_pa, &m->pa_avl),
+			  "trace-replay: two live mappings at one IOVA");
+		m->pa_indexed = true;
+	}
+	d->sum.live++;
+	d->sum.live_bytes += size;
+	return m;
+}
+
 static void apply_map(struct ih_trace_replay *r, struct rp_dev *d, const struct ih_trace_event *ev,
 		      u64 iova, u64 size)
 {
 	struct rp_map *m, *o;
-	int ret;
 
 	if (!size || iova + size < iova) {
 		model_error(r, d, ev, iova, size, -EINVAL);
@@ -424,30 +508,15 @@ static void apply_map(struct ih_trace_replay *r, struct rp_dev *d, const struct 
 			f->other_line = o->line;
 			f->other_ts_ns = o->ts_ns;
 			f->other_size = o->size;
+			f->other_iova = o->iova;
 		}
 		drop_mapping(r, d, o);
 	}
-	m = map_get(r);
-	if (!m) {
-		r->err = -ENOMEM;
+	m = map_insert(r, d, ev, iova, size, ev->paddr, ev->line, ev->ts_ns, !r->iommu_ops_seen);
+	if (!m)
 		return;
-	}
-	m->iova = iova;
-	m->size = size;
-	m->paddr = ev->paddr;
-	m->line = ev->line;
-	m->ts_ns = ev->ts_ns;
-	ret = model_map(r, d, iova, size);
-	if (ret)
-		model_error(r, d, ev, iova, size, ret);
-	else
-		r->st.applied_maps++;
-	m->in_model = !ret;
-	IH_BUG_ON(ih_avl_insert(&d->live, &m->avl), "trace-replay: live mappings overlap");
 	d->sum.maps++;
 	d->sum.bytes_mapped += size;
-	d->sum.live++;
-	d->sum.live_bytes += size;
 	hist_add(d, size);
 	if (d->sum.live_bytes > d->sum.peak_bytes) {
 		d->sum.peak_bytes = d->sum.live_bytes;
@@ -458,40 +527,57 @@ static void apply_map(struct ih_trace_replay *r, struct rp_dev *d, const struct 
 		device_access(r, d, iova, false, NULL);
 }
 
-static void apply_unmap(struct ih_trace_replay *r, struct rp_dev *d,
-			const struct ih_trace_event *ev, u64 iova, u64 size)
+/* An unmap of [iova, iova + size) that unmaps nothing: named after the last unmap of it. */
+static void unmap_nothing(struct ih_trace_replay *r, struct rp_dev *d,
+			  const struct ih_trace_event *ev, u64 iova, u64 size)
 {
-	struct rp_map *m = map_first_from(d, iova), *next;
-	u64 covered = 0;
-	bool cut = false;
+	struct ih_trace_finding *f = finding_add(r, d, IH_TRACE_FIND_UNMAP_UNMAPPED, ev);
+	const struct rp_unmap *u = recent_unmap(d, iova);
 
 	d->sum.unmaps++;
 	d->sum.bytes_unmapped += size;
-	if (!m || m->iova >= iova + size) {
-		struct ih_trace_finding *f = finding_add(r, d, IH_TRACE_FIND_UNMAP_UNMAPPED, ev);
-		const struct rp_unmap *u = recent_unmap(d, iova);
-
-		if (f) {
-			f->iova = iova;
-			f->size = size;
-			if (u) {
-				f->other_line = u->line;
-				f->other_ts_ns = u->ts_ns;
-				f->other_size = u->size;
-			}
+	if (f) {
+		f->iova = iova;
+		f->size = size;
+		if (u) {
+			f->other_line = u->line;
+			f->other_ts_ns = u->ts_ns;
+			f->other_size = u->size;
+			f->other_iova = u->iova;
 		}
-		remember_unmap(d, iova, size, ev);
+	}
+	remember_unmap(d, iova, size, ev);
+}
+
+/*
+ * Unmap [iova, iova + size) as the kernel's iommu_unmap() does: exactly that range. A
+ * mapping the range cuts keeps its parts outside it (the page tables still map them on
+ * the traced machine), re-made in the model as mappings of their own.
+ */
+static void apply_unmap(struct ih_trace_replay *r, struct rp_dev *d,
+			const struct ih_trace_event *ev, u64 iova, u64 size)
+{
+	struct rp_map *m = map_first_from(d, iova), *next, *last = NULL;
+	struct rp_piece head = {0}, tail = {0};
+	u64 covered = 0, end = iova + size;
+	bool cut = false;
+
+	if (!m || m->iova >= end) {
+		unmap_nothing(r, d, ev, iova, size);
 		return;
 	}
+	d->sum.unmaps++;
+	d->sum.bytes_unmapped += size;
 	/*
 	 * The unmap must cover whole mappings and nothing else: one dma_unmap_sg unmaps in
 	 * one call what several maps made. A cut mapping or a gap is reported against the
-	 * first mapping concerned; every mapping touched goes, whole.
+	 * first mapping concerned.
 	 */
-	for (struct rp_map *c = m; c && c->iova < iova + size; c = map_next(d, c)) {
-		if (c->iova < iova || c->iova + c->size > iova + size)
+	for (struct rp_map *c = m; c && c->iova < end; c = map_next(d, c)) {
+		if (c->iova < iova || c->iova + c->size > end)
 			cut = true;
 		covered += c->size;
+		last = c;
 	}
 	if (cut || covered != size) {
 		struct ih_trace_finding *f = finding_add(r, d, IH_TRACE_FIND_UNMAP_SIZE, ev);
@@ -502,18 +588,44 @@ static void apply_unmap(struct ih_trace_replay *r, struct rp_dev *d,
 			f->other_line = m->line;
 			f->other_ts_ns = m->ts_ns;
 			f->other_size = m->size;
+			f->other_iova = m->iova;
 		}
 	}
-	for (; m && m->iova < iova + size; m = next) {
+	if (m->iova < iova)
+		head =
+		    (struct rp_piece){true, m->iova, iova - m->iova, m->paddr, m->line, m->ts_ns};
+	if (last->iova + last->size > end)
+		tail = (struct rp_piece){true,
+					 end,
+					 last->iova + last->size - end,
+					 last->paddr ? last->paddr + (end - last->iova) : 0,
+					 last->line,
+					 last->ts_ns};
+	for (; m && m->iova < end; m = next) {
 		next = map_next(d, m);
 		drop_mapping(r, d, m);
 	}
 	remember_unmap(d, iova, size, ev);
+	if (head.valid)
+		map_insert(r, d, ev, head.iova, head.size, head.paddr, head.line, head.ts_ns,
+			   !r->iommu_ops_seen);
+	if (tail.valid && !r->err)
+		map_insert(r, d, ev, tail.iova, tail.size, tail.paddr, tail.line, tail.ts_ns,
+			   !r->iommu_ops_seen);
+}
+
+/* Does @d know @iova: a live mapping containing it, or a remembered unmap of it? */
+static bool dev_knows(struct rp_dev *d, u64 iova)
+{
+	struct rp_map *m = map_first_from(d, iova);
+
+	return (m && m->iova <= iova) || recent_unmap(d, iova);
 }
 
 static void apply_fault(struct ih_trace_replay *r, const struct ih_trace_event *ev)
 {
 	struct rp_dev *d = ev->device[0] ? dev_get(r, ev->device, ev) : dev_fallback(r, ev);
+	struct rp_dev *s; /* whose mappings the access goes through */
 	bool write = ev->flags & 1;
 	const struct rp_unmap *u;
 	struct ih_trace_finding *f;
@@ -521,13 +633,23 @@ static void apply_fault(struct ih_trace_replay *r, const struct ih_trace_event *
 
 	if (!d)
 		return;
-	m = map_first_from(d, ev->iova);
+	/*
+	 * A trace without dma: records (older kernels have none) leaves every map/unmap on
+	 * the fallback device while the fault names the real one: when the named device
+	 * knows nothing of the IOVA and the fallback does, the access is judged (and made)
+	 * against the fallback's mappings; the finding stays with the named device.
+	 */
+	s = d;
+	if (r->fallback && r->fallback != d && !dev_knows(d, ev->iova) &&
+	    dev_knows(r->fallback, ev->iova))
+		s = r->fallback;
+	m = map_first_from(s, ev->iova);
 	if (m && m->iova <= ev->iova) {
 		/* A fault on a live mapping (permissions): the model decides what happens. */
-		device_access(r, d, ev->iova, write, NULL);
+		device_access(r, s, ev->iova, write, NULL);
 		return;
 	}
-	u = recent_unmap(d, ev->iova);
+	u = recent_unmap(s, ev->iova);
 	f = finding_add(r, d, u ? IH_TRACE_FIND_ACCESS_AFTER_UNMAP : IH_TRACE_FIND_ACCESS_UNMAPPED,
 			ev);
 	if (f) {
@@ -537,12 +659,13 @@ static void apply_fault(struct ih_trace_replay *r, const struct ih_trace_event *
 			f->other_line = u->line;
 			f->other_ts_ns = u->ts_ns;
 			f->other_size = u->size;
+			f->other_iova = u->iova;
 			/* The window a lazy unmap leaves open: the per-CPU queue's timeout. */
 			f->lazy_window = ev->ts_ns >= u->ts_ns &&
 					 ev->ts_ns - u->ts_ns < IH_DMA_FQ_PERCPU_TIMEOUT_NS;
 		}
 	}
-	device_access(r, d, ev->iova, write, f);
+	device_access(r, s, ev->iova, write, f);
 }
 
 /* ---- Attribution ---- */
@@ -599,12 +722,18 @@ static bool pairs(const struct ih_trace_event *io, const struct ih_trace_event *
 static void apply_unmap_sg_by_paddr(struct ih_trace_replay *r, struct rp_dev *d,
 				    const struct ih_trace_event *ev)
 {
-	for (struct ih_avl_node *n = ih_avl_first(&d->live); n; n = ih_avl_next(&d->live, n))
-		if (MAP(n)->paddr == ev->paddr) {
-			apply_unmap(r, d, ev, MAP(n)->iova, MAP(n)->size);
-			return;
-		}
-	apply_unmap(r, d, ev, ev->iova, 1);
+	struct rp_map *m = ev->paddr ? map_by_paddr(d, ev->paddr) : NULL;
+	struct ih_trace_finding *f;
+
+	if (m) {
+		apply_unmap(r, d, ev, m->iova, m->size);
+		return;
+	}
+	/* No live mapping of that page: nothing to unmap, and no IOVA range to name. */
+	d->sum.unmaps++;
+	f = finding_add(r, d, IH_TRACE_FIND_UNMAP_UNMAPPED, ev);
+	if (f)
+		f->iova = f->size = 0;
 }
 
 static struct rp_dev *attribute(struct ih_trace_replay *r, const struct ih_trace_event *io)
@@ -630,6 +759,50 @@ static struct rp_dev *attribute(struct ih_trace_replay *r, const struct ih_trace
 	return dev_fallback(r, io);
 }
 
+/*
+ * iommu:unmap: the kernel's iommu_unmap() stops at the first page with nothing mapped and
+ * prints what it did unmap (unmapped_size): only that much goes. Asking for more than was
+ * mapped is a size finding even when what did go matches a map exactly; nothing unmapped
+ * is an unmap of an unmapped range, the replay's own map notwithstanding.
+ */
+static void apply_iommu_unmap(struct ih_trace_replay *r, struct rp_dev *d,
+			      const struct ih_trace_event *ev)
+{
+	u64 size = ev_size(ev), done = ev->unmapped_size < size ? ev->unmapped_size : size;
+	u64 before = r->st.findings[IH_TRACE_FIND_UNMAP_SIZE];
+	struct rp_piece other;
+	struct rp_map *m;
+	struct ih_trace_finding *f;
+
+	if (done == size) {
+		apply_unmap(r, d, ev, ev->iova, size);
+		return;
+	}
+	if (!done) {
+		unmap_nothing(r, d, ev, ev->iova, size);
+		return;
+	}
+	m = map_first_from(d, ev->iova);
+	if (!m || m->iova >= ev->iova + done) {
+		unmap_nothing(r, d, ev, ev->iova, size);
+		return;
+	}
+	/* @m goes back to the free list below: what the finding names is read first. */
+	other = (struct rp_piece){true, m->iova, m->size, 0, m->line, m->ts_ns};
+	apply_unmap(r, d, ev, ev->iova, done);
+	if (r->st.findings[IH_TRACE_FIND_UNMAP_SIZE] != before)
+		return;
+	f = finding_add(r, d, IH_TRACE_FIND_UNMAP_SIZE, ev);
+	if (f) {
+		f->iova = ev->iova;
+		f->size = size;
+		f->other_line = other.line;
+		f->other_ts_ns = other.ts_ns;
+		f->other_iova = other.iova;
+		f->other_size = other.size;
+	}
+}
+
 /* Apply one event leaving the window. */
 static void apply(struct ih_trace_replay *r, const struct ih_trace_event *ev)
 {
@@ -640,13 +813,18 @@ static void apply(struct ih_trace_replay *r, const struct ih_trace_event *ev)
 	switch (ev->kind) {
 	case IH_TRACE_MAP:
 	case IH_TRACE_UNMAP:
+		/* iommu_map()/iommu_unmap() of 0 bytes change nothing (and are traced). */
+		if (!ev_size(ev)) {
+			r->st.ignored++;
+			return;
+		}
 		d = attribute(r, ev);
 		if (!d)
 			return;
 		if (ev->kind == IH_TRACE_MAP)
 			apply_map(r, d, ev, ev->iova, ev_size(ev));
 		else
-			apply_unmap(r, d, ev, ev->iova, ev_size(ev));
+			apply_iommu_unmap(r, d, ev);
 		return;
 	case IH_TRACE_IO_PAGE_FAULT:
 		apply_fault(r, ev);

@@ -112,14 +112,22 @@ static void th_driver_init(struct ih_driver *drv, const struct ih_bus_type *bus)
 
 /* ---- Devices ---- */
 
-/* "SSSS:BB:DD.F" with hex fields and nothing after. */
+/*
+ * "SSSS:BB:DD.F" exactly as the PCI core names a function (lower-case hex, no sign): any
+ * other spelling ("0000:01:-0.0", "0000:C2:00.0") would name a function that already
+ * has its canonical name, so it is a platform device of its own.
+ */
 static bool parse_bdf(const char *name, u16 *seg, u8 *bus, u8 *devfn)
 {
 	unsigned int s, bu, d, f;
+	char canon[16];
 	int n = -1;
 
-	if (sscanf(name, "%4x:%2x:%2x.%1x%n", &s, &bu, &d, &f, &n) != 4 || n < 0 || name[n] ||
-	    d > 0x1f || f > 7 || strlen(name) != 12)
+	if (strlen(name) != 12 || sscanf(name, "%4x:%2x:%2x.%1x%n", &s, &bu, &d, &f, &n) != 4 ||
+	    n < 0 || name[n] || d > 0x1f || f > 7)
+		return false;
+	snprintf(canon, sizeof(canon), "%04x:%02x:%02x.%x", s, bu, d, f);
+	if (strcmp(canon, name))
 		return false;
 	*seg = (u16)s;
 	*bus = (u8)bu;
@@ -168,7 +176,8 @@ static int th_rk_iommu(struct ih_trace_hw *b, struct th_client *c, unsigned int 
 	char name[IH_DEV_NAME_MAX];
 	int ret;
 
-	snprintf(name, sizeof(name), "mmu%u", idx);
+	/* A space: no trace can name a device like this (its names are single words). */
+	snprintf(name, sizeof(name), "trace mmu%u", idx);
 	ret = ih_rk_iommu_pdev_create(b->w, name, IH_RK_IOMMU_COMPAT_V2, &cfg, &c->rk);
 	if (ret)
 		return ret;
@@ -201,7 +210,15 @@ static int th_add_device(struct ih_trace_hw *b, struct th_client *c)
 		dev = &p->dev;
 	} else {
 		struct ih_platform_device *pdev;
+		struct ih_device *other;
 
+		/* A name already on the bus (PCI-like spellings aside, none should be) is refused.
+		 */
+		other = ih_bus_find_device_by_name(b->w, &ih_platform_bus_type, c->name);
+		if (other) {
+			ih_device_put(other);
+			return -EEXIST;
+		}
 		if (b->cfg.kind == IH_TRACE_HW_SMMUV3)
 			c->sid = b->next_platform_sid++;
 		ret = ih_platform_device_alloc(b->w, c->name, NULL, NULL, &pdev);

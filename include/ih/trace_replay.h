@@ -82,12 +82,17 @@ struct ih_trace_replay_config {
  * enum ih_trace_finding_kind - what the replay found.
  * @IH_TRACE_FIND_ACCESS_AFTER_UNMAP: a device access (io_page_fault) inside a range the
  *	device had mapped and the trace unmapped: @line is the access, @other_line the unmap.
+ *	A trace without dma: records leaves its mappings on the fallback device: an access
+ *	by a device that knows nothing of the IOVA is judged against the fallback's.
  * @IH_TRACE_FIND_ACCESS_UNMAPPED: a device access at an IOVA the trace never mapped (or
  *	whose unmap is older than the last IH_TRACE_REPLAY_RECENT unmaps).
  * @IH_TRACE_FIND_UNMAP_UNMAPPED: an unmap of a range with nothing mapped; @other_line is
- *	the earlier unmap of it when the replay remembers one (a double unmap).
+ *	the earlier unmap of it when the replay remembers one (a double unmap). A
+ *	dma_unmap_sg segment of a dma:-only trace whose page nothing maps has @iova, @size 0.
  * @IH_TRACE_FIND_UNMAP_SIZE: an unmap that cuts a mapping or covers unmapped gaps:
- *	@other_line is the map, @other_size its size; the whole mappings touched are unmapped.
+ *	@other_line is the first map touched, @other_iova/@other_size its range. Exactly the
+ *	unmapped range goes, as in the kernel: the parts of a cut mapping outside it stay
+ *	mapped (re-made in the model as mappings of their own, with the map's line).
  * @IH_TRACE_FIND_MAP_OVER_LIVE: a map over a live mapping (@other_line, @other_size); the
  *	old mapping is dropped so the replay follows the trace.
  * @IH_TRACE_FIND_LIVE_AT_END: mappings of one device still live at the end: @size bytes
@@ -117,7 +122,7 @@ const char *ih_trace_finding_name(enum ih_trace_finding_kind kind);
  * @other_line: the earlier record it conflicts with (the unmap, the map), 0 if none.
  * @ts_ns, @other_ts_ns: their timestamps.
  * @iova, @size: the range of @line's record.
- * @other_size: the size of @other_line's mapping.
+ * @other_iova, @other_size: the range of @other_line's record (the unmap, the map).
  * @count: live-at-end: mappings still live.
  * @write: accesses: a write.
  * @tlb_hit: accesses: the emulated IOMMU's TLB still held an entry for the page when the
@@ -133,7 +138,7 @@ struct ih_trace_finding {
 	char device[IH_TRACE_NAME_MAX];
 	u64 line, other_line;
 	u64 ts_ns, other_ts_ns;
-	u64 iova, size, other_size;
+	u64 iova, size, other_iova, other_size;
 	u64 count;
 	bool write;
 	bool tlb_hit;
@@ -176,7 +181,7 @@ struct ih_trace_dev_summary {
  * @standalone: dma: records replayed as mappings (trace without iommu records).
  * @forced_flushes: flush-queue flushes the replay forced to place a reused IOVA.
  * @findings: findings per kind (all, kept or not).
- * @ignored: records the replay does not act on (group events, ...).
+ * @ignored: records the replay does not act on (group events, map/unmap of 0 bytes, ...).
  * @first_ts_ns, @last_ts_ns: timestamps of the first and last events.
  */
 struct ih_trace_replay_stats {

@@ -43,4 +43,31 @@ done
 expect 1 'model-error: 0000:0b:00.0 the model refused \[0xfff' --backend rk "$data/gpu.tracefs.txt"
 expect 2 '' --no-such-option "$data/nvme.tracefs.txt"
 expect 2 '' "$data/does-not-exist.txt"
+# --json is one valid JSON document, findings or not, on parse errors and unreadable files.
+json_ok() { # json_ok STATUS ARGS...
+	want=$1
+	shift
+	"$ih" trace --json "$@" > "$tmp" 2>/dev/null
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL: ih trace --json $* exited $got, expected $want"
+		fail=1
+	elif ! python3 -m json.tool "$tmp" > /dev/null; then
+		echo "FAIL: ih trace --json $*: not JSON"
+		head -c 400 "$tmp"
+		fail=1
+	else
+		echo "ok: ih trace --json $* is JSON"
+	fi
+}
+if command -v python3 > /dev/null; then
+	tmp=$(mktemp)
+	json_ok 1 "$data/after-unmap-fault.mail.txt"
+	json_ok 0 --lazy --dma-access "$data/nvme.tracefs.txt"
+	json_ok 1 --backend rk "$data/gpu.tracefs.txt"
+	json_ok 2 "$2/corpus/trace/errors.txt"
+	json_ok 2 "$2/corpus/trace/nul.txt"
+	json_ok 2 "$data/does-not-exist.txt"
+	rm -f "$tmp"
+fi
 exit $fail
