@@ -1368,9 +1368,9 @@ static void write_json(FILE *f, const struct opts *o, double timer_ns, double to
 			be == BE_SMMU_CONC ? "thread" : "inline", cr->rounds_floor);
 		json_side(f, &cr->floor, cr->nreps);
 		fputs("},", f);
-		json_mmm(f, "ratio_to_floor", cr->ratio, cr->nreps, "%.2f");
+		json_mmm(f, "ratio_to_floor", cr->ratio, cr->nreps, "%.3g");
 		fputc(',', f);
-		json_mmm(f, "ratio_to_floor_map_unmap", cr->ratio_cycle, cr->nreps, "%.2f");
+		json_mmm(f, "ratio_to_floor_map_unmap", cr->ratio_cycle, cr->nreps, "%.3g");
 		if (m == 1) {
 			fputc(',', f);
 			/* %.3g: a strict run stalled on a loaded machine must not print 0.00 */
@@ -1378,15 +1378,15 @@ static void write_json(FILE *f, const struct opts *o, double timer_ns, double to
 		}
 		if (t == 1) {
 			fputs(",\"scaling\":{", f);
-			json_mmm(f, "raw", cr->scal_raw, cr->nreps, "%.2f");
+			json_mmm(f, "raw", cr->scal_raw, cr->nreps, "%.3g");
 			fputc(',', f);
-			json_mmm(f, "machine", cr->scal_machine, cr->nreps, "%.2f");
+			json_mmm(f, "machine", cr->scal_machine, cr->nreps, "%.3g");
 			fputc(',', f);
-			json_mmm(f, "relative", cr->scal_rel, cr->nreps, "%.2f");
+			json_mmm(f, "relative", cr->scal_rel, cr->nreps, "%.3g");
 			fputc(',', f);
-			json_mmm(f, "floor", cr->scal_floor, cr->nreps, "%.2f");
+			json_mmm(f, "floor", cr->scal_floor, cr->nreps, "%.3g");
 			fputc(',', f);
-			json_mmm(f, "relative_to_floor", cr->scal_rel_floor, cr->nreps, "%.2f");
+			json_mmm(f, "relative_to_floor", cr->scal_rel_floor, cr->nreps, "%.3g");
 			fputc('}', f);
 		}
 		fputc('}', f);

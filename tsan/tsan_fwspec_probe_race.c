@@ -10,8 +10,10 @@
  * model leak. Expected outcome: exit 0 with no ThreadSanitizer report on the fixed path;
  * with --regress (the fwspec-probe-race switch: no probe lock around fwspec creation)
  * TSan reports the race on the device's IOMMU data (a ctest expects that report).
+ * --rounds N runs the first N rounds only (the zoo's explorer times repetitions of 30).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 
 struct shared {
 	struct ih_world *w;
+	unsigned int rounds;
 	struct ih_device *dev; /* this round's device */
 	unsigned int round;    /* atomic: bumped by main to start a round */
 	unsigned int done;     /* atomic: threads finished this round */
@@ -35,7 +38,7 @@ struct shared {
 static void wait_round(struct shared *s, unsigned int r)
 {
 	while (__atomic_load_n(&s->round, __ATOMIC_ACQUIRE) != r)
-		;
+		sched_yield();
 }
 
 static void *binder(void *arg)
@@ -43,7 +46,7 @@ static void *binder(void *arg)
 	struct shared *s = arg;
 
 	ih_thread_set_cpu(s->w, 0);
-	for (unsigned int r = 1; r <= ROUNDS; r++) {
+	for (unsigned int r = 1; r <= s->rounds; r++) {
 		wait_round(s, r);
 		ih_device_bind(s->dev, &s->drv.drv);
 		__atomic_fetch_add(&s->done, 1, __ATOMIC_RELEASE);
@@ -56,7 +59,7 @@ static void *prober(void *arg)
 	struct shared *s = arg;
 
 	ih_thread_set_cpu(s->w, 1);
-	for (unsigned int r = 1; r <= ROUNDS; r++) {
+	for (unsigned int r = 1; r <= s->rounds; r++) {
 		wait_round(s, r);
 		ih_iommu_probe_device(s->dev);
 		__atomic_fetch_add(&s->done, 1, __ATOMIC_RELEASE);
@@ -66,7 +69,7 @@ static void *prober(void *arg)
 
 int main(int argc, char **argv)
 {
-	bool regress = argc > 1 && !strcmp(argv[1], "--regress");
+	bool regress = false;
 	struct ih_world_config cfg;
 	static struct tiommu t;
 	static struct tfw_entry e[ROUNDS];
@@ -75,6 +78,19 @@ int main(int argc, char **argv)
 	struct shared s = { 0 };
 	pthread_t th[2];
 	int bad = 0;
+
+	s.rounds = ROUNDS;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--regress"))
+			regress = true;
+		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+			s.rounds = (unsigned int)strtoul(argv[++i], NULL, 0);
+	}
+	if (!s.rounds || s.rounds > ROUNDS) {
+		fprintf(stderr, "usage: tsan_fwspec_probe_race [--regress] [--rounds N <= %d]\n",
+			ROUNDS);
+		return 2;
+	}
 
 	ih_world_config_init(&cfg);
 	cfg.mode = IH_EXEC_CONCURRENT;
@@ -88,7 +104,7 @@ int main(int argc, char **argv)
 	regress = ih_regress_on(s.w, IH_REGRESS_FWSPEC_PROBE_RACE);
 	/* Yield at a fifth of the schedule points: widens the windows between the steps. */
 	ih_sched_set_random_yield(s.w, 200000);
-	printf("tsan_fwspec_probe_race: %d rounds, %s\n", ROUNDS, regress ? "regress" : "fixed");
+	printf("tsan_fwspec_probe_race: %u rounds, %s\n", s.rounds, regress ? "regress" : "fixed");
 	for (int i = 0; i < ROUNDS; i++) {
 		snprintf(names[i], sizeof(names[i]), "dev%d", i);
 		e[i] = (struct tfw_entry){ names[i], tiommu_fwnode(&t), (u32)i };
@@ -106,7 +122,7 @@ int main(int argc, char **argv)
 		return 1;
 	pthread_create(&th[0], NULL, binder, &s);
 	pthread_create(&th[1], NULL, prober, &s);
-	for (unsigned int r = 1; r <= ROUNDS; r++) {
+	for (unsigned int r = 1; r <= s.rounds; r++) {
 		struct ih_device *dev = tplat_add(s.w, names[r - 1]);
 
 		if (!dev || ih_device_set_driver_override(dev, "tdrv"))
@@ -115,7 +131,7 @@ int main(int argc, char **argv)
 		__atomic_store_n(&s.done, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&s.round, r, __ATOMIC_RELEASE);
 		while (__atomic_load_n(&s.done, __ATOMIC_ACQUIRE) != 2)
-			;
+			sched_yield();
 		if (ih_device_driver(dev) != &s.drv.drv || !dev->iommu_group)
 			bad++;
 		ih_device_unregister(dev);

@@ -128,11 +128,28 @@ int ih_check_iova_alloc(struct ih_world *w, struct ih_check_domain *cd, u64 iova
 void ih_check_iova_release(struct ih_world *w, struct ih_check_domain *cd, u64 iova, u64 size,
 			   const char *call);
 
+/**
+ * struct ih_check_dma_token - what the IOTLB checker saw when a device access began.
+ * @domain: the attached domain then (NULL: none, or the checker is off).
+ * @seq: the handed-out IOVA range covering the access then (its sequence number in the
+ *	domain), 0 when the IOVA was free.
+ */
+struct ih_check_dma_token {
+	const struct ih_iommu_domain *domain;
+	u64 seq;
+};
+
+/* ih_check_dma_begin() - note, before the hardware translates @dev's access at @iova. */
+void ih_check_dma_begin(struct ih_device *dev, u64 iova, struct ih_check_dma_token *t);
+
 /*
  * ih_check_dma_translate() - the hardware translated @dev's access at @iova to @pa: report
  * it when the page table of the attached domain maps @iova elsewhere, or maps nothing
- * and the IOVA is free (IH_REPORT_IOTLB_STALE_ACCESS).
+ * and the IOVA is free (IH_REPORT_IOTLB_STALE_ACCESS). An access that began while the
+ * IOVA was handed out in a range released meanwhile is not reported: it ran concurrently
+ * with that unmap, whose invalidation the hardware completes only after such accesses.
  */
-void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa);
+void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa,
+			    const struct ih_check_dma_token *t);
 
 #endif /* IH_CORE_CHECK_PRIV_H */

@@ -25,18 +25,24 @@
  *  - at a device access (ih_dma_access() calls ih_check_dma_translate() per translated
  *    page), the PA the hardware produced is compared with the attached domain's page
  *    table: another PA is stale; no mapping is stale unless the IOVA is still handed out
- *    (an unmap in flight, or the lazy window before the queue flushes).
+ *    (an unmap in flight, or the lazy window before the queue flushes). The question is
+ *    asked of the access's whole duration: one that began inside a handed-out range that
+ *    was released before it ended ran concurrently with that unmap, and the hardware
+ *    completes the unmap's invalidation only after such accesses, so it is not stale.
+ *    Each range carries a sequence number to tell its lifetime from a later one's.
  */
 struct range_node {
 	struct ih_avl_node avl;
 	u64 lo, hi; /* inclusive bytes */
+	u64 seq;    /* this lifetime of the range, from 1 */
 };
 
 struct ih_check_domain {
 	const struct ih_iommu_domain *domain;
 	struct ih_iommu_device *iommu;
-	pthread_mutex_t lock; /* protects ranges */
+	pthread_mutex_t lock; /* protects ranges and next_seq */
 	struct ih_avl_tree ranges;
+	u64 next_seq;
 	struct ih_check_domain *next; /* state's domains list */
 };
 
@@ -131,6 +137,7 @@ int ih_check_iova_alloc(struct ih_world *w, struct ih_check_domain *cd, u64 iova
 	r->lo = iova;
 	r->hi = iova + size - 1;
 	pthread_mutex_lock(&cd->lock);
+	r->seq = ++cd->next_seq;
 	IH_BUG_ON(overlap_locked(cd, r->lo, r->hi),
 		  "iotlb-check: IOVA [0x%llx, +0x%llx) handed out twice", (unsigned long long)iova,
 		  (unsigned long long)size);
@@ -206,26 +213,70 @@ static struct ih_check_domain *find_cd_locked(struct ih_check_state *st,
 	return NULL;
 }
 
-void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
+/* The sequence number of @domain's handed-out range covering @iova now, 0 when it is free. */
+static u64 live_seq(struct ih_world *w, const struct ih_iommu_domain *domain, u64 iova)
+{
+	struct ih_check_state *st = __atomic_load_n(&w->check, __ATOMIC_ACQUIRE);
+	struct ih_check_domain *cd;
+	struct range_node *r;
+	u64 seq = 0;
+
+	if (!st)
+		return 0;
+	pthread_mutex_lock(&st->domains_lock);
+	cd = find_cd_locked(st, domain);
+	if (cd) {
+		pthread_mutex_lock(&cd->lock);
+		r = overlap_locked(cd, iova, iova);
+		seq = r ? r->seq : 0;
+		pthread_mutex_unlock(&cd->lock);
+	}
+	pthread_mutex_unlock(&st->domains_lock);
+	return seq;
+}
+
+static bool translates_dma(const struct ih_iommu_domain *domain)
+{
+	enum ih_domain_type type = ih_domain_type(domain);
+
+	return type == IH_DOMAIN_DMA || type == IH_DOMAIN_DMA_FQ || type == IH_DOMAIN_UNMANAGED;
+}
+
+void ih_check_dma_begin(struct ih_device *dev, u64 iova, struct ih_check_dma_token *t)
+{
+	struct ih_iommu_domain *domain;
+
+	*t = (struct ih_check_dma_token){ 0 };
+	if (!ih_check_on(dev->world, IH_CHECK_IOTLB))
+		return;
+	domain = ih_iommu_get_domain_for_dev(dev);
+	if (!domain || !translates_dma(domain))
+		return;
+	t->domain = domain;
+	t->seq = live_seq(dev->world, domain, iova);
+}
+
+void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa,
+			    const struct ih_check_dma_token *t)
 {
 	struct ih_world *w = dev->world;
-	struct ih_check_state *st;
 	struct ih_iommu_domain *domain;
-	struct ih_check_domain *cd;
 	enum ih_domain_type type;
-	bool handed_out = false;
 	ih_pa_t want;
+	u64 seq;
 
 	if (!ih_check_on(w, IH_CHECK_IOTLB))
 		return;
 	domain = ih_iommu_get_domain_for_dev(dev);
-	if (!domain)
+	if (!domain || !translates_dma(domain))
 		return;
 	type = ih_domain_type(domain);
-	if (type != IH_DOMAIN_DMA && type != IH_DOMAIN_DMA_FQ && type != IH_DOMAIN_UNMANAGED)
-		return;
 	want = ih_iommu_iova_to_phys(domain, iova);
 	if (want == pa)
+		return;
+	/* Attached elsewhere meanwhile, or its range released during the access: concurrent. */
+	seq = live_seq(w, domain, iova);
+	if (t->domain != domain || (t->seq && t->seq != seq))
 		return;
 	if (want != IH_PA_INVALID) {
 		ih_report(w, IH_REPORT_IOTLB_STALE_ACCESS, dev->name, "device_dma", iova, 1,
@@ -235,18 +286,7 @@ void ih_check_dma_translate(struct ih_device *dev, u64 iova, ih_pa_t pa)
 			  ih_domain_type_name(type), (unsigned long long)want);
 		return;
 	}
-	st = __atomic_load_n(&w->check, __ATOMIC_ACQUIRE);
-	if (st) {
-		pthread_mutex_lock(&st->domains_lock);
-		cd = find_cd_locked(st, domain);
-		if (cd) {
-			pthread_mutex_lock(&cd->lock);
-			handed_out = overlap_locked(cd, iova, iova) != NULL;
-			pthread_mutex_unlock(&cd->lock);
-		}
-		pthread_mutex_unlock(&st->domains_lock);
-	}
-	if (handed_out)
+	if (seq)
 		return; /* unmapped but not yet reusable: the lazy window */
 	ih_report(w, IH_REPORT_IOTLB_STALE_ACCESS, dev->name, "device_dma", iova, 1,
 		  "%s: DMA at IOVA 0x%llx reached PA 0x%llx through the IOMMU, but the IOVA is "

@@ -38,6 +38,8 @@ void ih_dev_iommu_free(struct ih_device *dev)
 	if (!param)
 		return;
 	WRITE_ONCE(dev->iommu, NULL);
+	/* Device DMA in flight may still read it (ih_dma_access()). */
+	ih_iommu_dma_quiesce(dev->world);
 	ih_free(dev->world, param->fwspec);
 	pthread_mutex_destroy(&param->lock);
 	ih_free(dev->world, param);

@@ -264,6 +264,10 @@ void ih_iommu_group_remove_dev(struct ih_device *dev)
 			group->owner_cnt--;
 	}
 	WRITE_ONCE(dev->iommu_group, NULL);
+	if (!group->devices)
+		WRITE_ONCE(group->domain, NULL);
+	/* Device DMA in flight may still read the group and its domain (ih_dma_access()). */
+	ih_iommu_dma_quiesce(group->w);
 	if (!group->devices) {
 		/* Last member: drop the domains now, while the driver instance is still there. */
 		free_domain(group->default_domain);
@@ -528,6 +532,8 @@ void ih_iommu_detach_group(struct ih_iommu_domain *domain, struct ih_iommu_group
 			"iommu-group %d: detach of a domain that is not attached", group->id))
 		attach_all_locked(group, group->blocking_domain);
 	group_unlock(group);
+	/* The caller may free @domain next: device DMA in flight may still walk it. */
+	ih_iommu_dma_quiesce(group->w);
 }
 
 /*
@@ -603,6 +609,7 @@ int ih_iommu_group_store_type(struct ih_iommu_group *group, enum ih_domain_type 
 		goto out;
 	}
 	group->default_domain = nd;
+	ih_iommu_dma_quiesce(group->w); /* device DMA in flight may still walk @old */
 	free_domain(old);
 out:
 	group_unlock(group);

@@ -18,6 +18,15 @@ struct ih_iommu_state {
 	/* iommu_probe_device_lock: serialises probe and (fixed code) fwspec creation. */
 	struct ih_mutex probe_lock;
 	pthread_mutex_t registry_lock; /* protects instances */
+	/*
+	 * Device DMA in flight (ih_dma_access() holds it for read across its reads of
+	 * dev->iommu, the group's domain and the hardware) against the frees of what it reads:
+	 * whoever unpublishes such an object calls ih_iommu_dma_quiesce() before freeing it,
+	 * which waits for every access that may still see it (a grace period, as the kernel
+	 * gets from the hardware finishing in-flight transactions before a CMD_SYNC
+	 * completes). Writer-preferring, taken for write only empty: a leaf after any lock.
+	 */
+	pthread_rwlock_t dma_lock;
 	struct ih_iommu_device *instances;
 	enum ih_probe_flow flow;          /* set-up time only */
 	enum ih_domain_type default_type; /* set-up time only */
@@ -66,6 +75,14 @@ struct ih_iommu_group {
 };
 
 struct ih_iommu_state *ih_iommu_state(struct ih_world *w);
+
+/*
+ * ih_iommu_dma_quiesce() - wait until no device DMA that started before the call is still
+ * in ih_dma_access(). Call it after unpublishing an object such DMA reads (dev->iommu, a
+ * group's domain) and before freeing it. Context: any lock held but never inside
+ * ih_dma_access() itself.
+ */
+void ih_iommu_dma_quiesce(struct ih_world *w);
 
 /* fwspec.c */
 struct ih_dev_iommu *ih_dev_iommu_get(struct ih_device *dev);

@@ -7,6 +7,7 @@
 #include <ih/regress.h>
 #include <ih/sched.h>
 #include <ih/world.h>
+#include "base/base_priv.h"
 #include "check/check_priv.h"
 #include "iommu_priv.h"
 #include "platform/world_priv.h"
@@ -36,8 +37,30 @@ static void iommu_state_teardown(struct ih_world *w, void *arg)
 	__atomic_store_n(&w->iommu, NULL, __ATOMIC_RELEASE);
 	ih_mutex_destroy(&st->probe_lock);
 	pthread_mutex_destroy(&st->registry_lock);
+	pthread_rwlock_destroy(&st->dma_lock);
 	pthread_mutex_destroy(&st->ids_lock);
 	ih_free(w, st);
+}
+
+/* Writer-preferring: device DMA in a tight loop must not starve a removal. */
+static void dma_lock_init(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+void ih_iommu_dma_quiesce(struct ih_world *w)
+{
+	struct ih_iommu_state *st = __atomic_load_n(&w->iommu, __ATOMIC_ACQUIRE);
+
+	if (!st)
+		return;
+	pthread_rwlock_wrlock(&st->dma_lock);
+	pthread_rwlock_unlock(&st->dma_lock);
 }
 
 /* The world's IOMMU core state, created on first use (after the device model's). */
@@ -62,6 +85,7 @@ struct ih_iommu_state *ih_iommu_state(struct ih_world *w)
 	st->w = w;
 	ih_mutex_init(&st->probe_lock);
 	pthread_mutex_init(&st->registry_lock, NULL);
+	dma_lock_init(&st->dma_lock);
 	pthread_mutex_init(&st->ids_lock, NULL);
 	st->flow = IH_PROBE_FLOW_PROBE_PATH;
 	st->default_type = IH_DOMAIN_DMA;
@@ -71,6 +95,7 @@ struct ih_iommu_state *ih_iommu_state(struct ih_world *w)
 		/* Another thread won the race to create it. */
 		ih_mutex_destroy(&st->probe_lock);
 		pthread_mutex_destroy(&st->registry_lock);
+		pthread_rwlock_destroy(&st->dma_lock);
 		pthread_mutex_destroy(&st->ids_lock);
 		ih_free(w, st);
 		return expected;
@@ -81,6 +106,7 @@ struct ih_iommu_state *ih_iommu_state(struct ih_world *w)
 		__atomic_store_n(&w->iommu, NULL, __ATOMIC_RELEASE);
 		ih_mutex_destroy(&st->probe_lock);
 		pthread_mutex_destroy(&st->registry_lock);
+		pthread_rwlock_destroy(&st->dma_lock);
 		pthread_mutex_destroy(&st->ids_lock);
 		ih_free(w, st);
 		return NULL;
@@ -324,15 +350,47 @@ int ih_iommu_device_register(struct ih_world *w, struct ih_iommu_device *iommu,
 	return 0;
 }
 
+static bool served_by(struct ih_iommu_state *st, struct ih_device *dev,
+		      struct ih_iommu_device *iommu)
+{
+	bool ours;
+
+	ih_mutex_lock(&st->probe_lock);
+	ours = dev->iommu && dev->iommu->iommu_dev == iommu;
+	ih_mutex_unlock(&st->probe_lock);
+	return ours;
+}
+
+/*
+ * One device the leaving instance serves: its driver goes first (Linux unbinds the
+ * consumers of a supplier through their device links before the supplier's driver goes),
+ * then its IOMMU state, both under the device lock so that no bind slips in between.
+ */
 static int release_if_ours(struct ih_device *dev, void *data)
 {
 	struct ih_iommu_device *iommu = data;
 	struct ih_iommu_state *st = ih_iommu_state(dev->world);
+	bool locked = !ih_device_lock_held(dev);
 
+	if (!served_by(st, dev, iommu))
+		return 0;
+	if (locked)
+		ih_device_lock(dev);
+	/* Released meanwhile (a device delete): nothing left to unbind for @iommu. */
+	if (!served_by(st, dev, iommu))
+		goto out_unlock;
+	if (ih_device_driver(dev)) {
+		ih_log(st->w, IH_LOG_INFO, "%s: unbinding %s: its IOMMU %s goes away", dev->name,
+		       ih_device_driver(dev)->name, iommu->name);
+		ih_base_release_driver_locked(dev);
+	}
 	ih_mutex_lock(&st->probe_lock);
 	if (dev->iommu && dev->iommu->iommu_dev == iommu)
 		iommu_release_device_locked(st, dev);
 	ih_mutex_unlock(&st->probe_lock);
+out_unlock:
+	if (locked)
+		ih_device_unlock(dev);
 	return 0;
 }
 
@@ -354,7 +412,10 @@ void ih_iommu_device_unregister(struct ih_world *w, struct ih_iommu_device *iomm
 	pthread_mutex_unlock(&st->registry_lock);
 	if (IH_WARN_ON(w, !found, "iommu: unregister of an unregistered instance"))
 		return;
-	/* Devices still translating through it lose their IOMMU state with it. */
+	/*
+	 * Lookups no longer find it (a probe from now on defers); every device it serves is
+	 * unbound and released. Device DMA in flight finishes before anything it reads goes.
+	 */
 	for (size_t i = 0; i < ARRAY_SIZE(iommu_buses); i++)
 		if (ih_bus_registered(w, iommu_buses[i]))
 			ih_bus_for_each_dev(w, iommu_buses[i], release_if_ours, iommu);

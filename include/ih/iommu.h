@@ -267,6 +267,28 @@ struct ih_iommu_device {
 int ih_iommu_device_register(struct ih_world *w, struct ih_iommu_device *iommu,
 			     const struct ih_iommu_ops *ops, const void *fwnode,
 			     struct ih_device *hwdev);
+
+/**
+ * ih_iommu_device_unregister() - take @iommu away, with its devices still bound or not.
+ *
+ * What it guarantees (Linux unbinds a supplier's consumers through their device links
+ * before the supplier's driver goes; the model does the same here):
+ *  1. @iommu is unpublished first: a device probing or binding from now on that firmware
+ *     puts behind it defers (-EPROBE_DEFER) until an instance registers again;
+ *  2. every device @iommu serves is, under its device lock (no bind slips in), unbound
+ *     from its driver: the driver's remove stops its DMA-API use, the bus's dma_cleanup
+ *     drops the DMA-API claim, a driver_managed_dma driver releases its ownership; then
+ *     released: it leaves its group (a group's last member frees its domains),
+ *     release_device runs, dev->iommu is freed;
+ *  3. device DMA in flight on other threads (ih_dma_access()) completes before anything
+ *     it reads is freed; afterwards a device's DMA no longer goes through @iommu (it is
+ *     treated as behind no IOMMU), so the caller may free the instance and the hardware
+ *     behind it once this returns.
+ * The devices stay added, unbound. An unregistered @iommu only warns.
+ *
+ * Context: process; no device lock held except, possibly, ones of devices it serves; not
+ * from a served device's driver callbacks.
+ */
 void ih_iommu_device_unregister(struct ih_world *w, struct ih_iommu_device *iommu);
 
 /* The instance registered for @fwnode, or NULL. */

@@ -664,3 +664,79 @@ int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
 		found = -1;
 	return found;
 }
+
+/* ---- One explored schedule of each racy scenario ---- */
+
+int scenario_probe_race_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+{
+	struct tiommu t = { 0 };
+	struct tfw_entry e[1];
+	struct tfw fw;
+	struct ih_coop *coop;
+	struct tdriver d;
+	struct race_actors a = { 0 };
+	char trace[256];
+	int ret = 0;
+
+	if (ih_coop_create(w, &coop))
+		return -1;
+	e[0] = (struct tfw_entry){ "dev0", tiommu_fwnode(&t), 0x10 };
+	fw = (struct tfw){ .entries = e, .count = 1 };
+	tfw_install(w, &fw);
+	ih_iommu_set_probe_flow(w, IH_PROBE_FLOW_BIND);
+	if (tiommu_register(w, &t))
+		return -1;
+	a.dev = tplat_add(w, "dev0");
+	a.drv = &d;
+	tdriver_init(&d, "tdrv", false);
+	d.drv.id_table = NULL; /* binds only when asked */
+	if (!a.dev || ih_driver_register(w, &d.drv) || ih_device_set_driver_override(a.dev, "tdrv"))
+		return -1;
+	ih_coop_add(coop, race_bind, &a, 0);
+	ih_coop_add(coop, race_probe, &a, ih_world_ncpus(w) > 1 ? 1 : 0);
+	if (ih_coop_run_random(coop, seed, pct_depth, 32, trace, sizeof(trace)))
+		ret = -1;
+	ih_coop_destroy(coop);
+	if (!ret && (a.bind_ret || ih_device_driver(a.dev) != &d.drv || !a.dev->iommu_group)) {
+		fprintf(stderr, "probe-race: device ended unbound or unprobed (schedule \"%s\")\n",
+			trace);
+		ret = 1;
+	}
+	ih_device_unregister(a.dev);
+	ih_driver_unregister(w, &d.drv);
+	ih_iommu_device_unregister(w, &t.iommu);
+	return ret < 0 ? ret : finish(w, "probe-race", ret);
+}
+
+int scenario_sibling_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+{
+	struct pci_pair p = { 0 };
+	struct ih_coop *coop;
+	char trace[512];
+	int ret = 0;
+
+	if (pair_up(w, &p) || ih_coop_create(w, &coop) ||
+	    ih_device_set_driver_override(&p.fn[0]->dev, "nic") ||
+	    ih_device_set_driver_override(&p.fn[1]->dev, "nic"))
+		return -1;
+	ih_coop_add(coop, churn, &p.fn[0]->dev, 0);
+	ih_coop_add(coop, churn, &p.fn[1]->dev, ih_world_ncpus(w) > 1 ? 1 : 0);
+	if (ih_coop_run_random(coop, seed, pct_depth, 64, trace, sizeof(trace)))
+		ret = -1;
+	else if (ih_iommu_group_check(p.fn[0]->dev.iommu_group) || ih_iommu_invariant_violations(w))
+		ret = 1;
+	ih_coop_destroy(coop);
+	if (ret > 0)
+		fprintf(stderr,
+			"sibling: group invariant broken under seed %llu (schedule \"%s\")\n",
+			(unsigned long long)seed, trace);
+	pair_down(w, &p);
+	return ret;
+}
+
+int scenario_fq_flip_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+{
+	int n = scenario_fq_flip_explore(w, 1, seed, pct_depth);
+
+	return n > 0 ? 1 : n;
+}

@@ -105,4 +105,20 @@ int scenario_fq_flip_script(struct ih_world *w, enum fq_flip_script which,
 int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
 			     unsigned int pct_depth);
 
+/* ---- One explored schedule of each racy scenario (the zoo's exploration numbers) ---- */
+
+/*
+ * Each runs one ih_coop_run_random() schedule (@seed; @pct_depth 0 uniform, else PCT over
+ * the scenario's own horizon of schedule points) of a racy scenario on @w, then tears
+ * everything down. Return: 0 when the model stayed consistent, 1 when a detector fired
+ * (its report printed), -1 when the rig failed. Memory errors crash (fwspec-probe-race
+ * is one): run them in a child process under ASan.
+ *   probe_race: the bind vs registration probe of seed 000 (horizon 32 points);
+ *   sibling:    two siblings binding and unbinding twice each, seed 003 (64 points);
+ *   fq_flip:    the unmap vs strict-to-lazy flip of seed 002 (16 points).
+ */
+int scenario_probe_race_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth);
+int scenario_sibling_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth);
+int scenario_fq_flip_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth);
+
 #endif /* IH_TESTS_SCENARIOS_H */
