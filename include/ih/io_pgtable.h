@@ -19,9 +19,11 @@ struct ih_world;
  * at any time on the same table, on ranges that do not overlap (as the kernel requires:
  * the DMA layer hands out disjoint IOVA ranges). LPAE takes no lock, as the kernel's
  * io-pgtable-arm: a missing table is installed with a compare-and-swap and the flush ops
- * are called with nothing held. Rockchip serialises on one mutex per table (a leaf lock
- * except for the flush ops, called with it held: lock order table -> whatever the
- * driver's flush ops take). A flush op must not call back into the same table.
+ * are called with nothing held. Rockchip takes no lock either: a page table, once
+ * installed (compare-and-swap on its DTE), stays until the table is freed, as the
+ * kernel's rockchip-iommu driver keeps page tables until the domain is freed, so an
+ * unmap never calls tlb_flush_walk there. A flush op must not call back into the same
+ * table.
  * ih_io_pgtable_free() must not race with any other call on the table.
  *
  * Descriptor publication: a new table is zeroed by ih_pm_alloc() before the descriptor
