@@ -62,10 +62,13 @@ void ih_mutex_lock_slow(struct ih_mutex *l, uintptr_t self)
 	}
 }
 
-/* An unlock found bit 0 set: free the word, let one sleeper (and every parked logical thread) retry. */
+/*
+ * An unlock's exchange returned bit 0 set: the word is already free (and may be someone
+ * else's by now, so it is not touched); let one sleeper (and every parked logical thread)
+ * retry.
+ */
 void ih_mutex_wake(struct ih_mutex *l)
 {
-	__atomic_store_n(&l->word, 0, __ATOMIC_RELEASE);
 	TSAN_DIVERT(l);
 	syscall(SYS_futex, futex_word(l), FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	if (ih_coop_thread_active())
