@@ -13,7 +13,11 @@
  *  - events come in input order: record line numbers never go back, error lines neither;
  *  - names are NUL-terminated within IH_TRACE_NAME_MAX; kinds and directions in range;
  *  - iommu map/unmap: iova_end == iova + size without wrap; group_id only on group events;
- *  - scatterlist segments: seg < nsegs, consecutive, on one line;
+ *  - scatterlist segments: seg < nsegs, consecutive, on one line; physical entries shared
+ *    out in order: a dma_map_sg segment covers phys_count entries from paddr to paddr_last
+ *    (one entry: paddr_last == paddr; none: both 0, and none for the segments after it),
+ *    at most IH_TRACE_MAX_RECORD / 2 in all; dma_unmap_sg segments one entry each; other
+ *    events none (phys_count and paddr_last 0);
  *  - lines == records + joined + skipped + rejected, events == sum of per_kind,
  *    errors == errors returned, bytes == input size.
  * Nothing survives the input; the readers are freed.
@@ -27,7 +31,7 @@
 #include <ih/trace.h>
 
 static void check_event(const struct ih_trace_event *ev, const struct ih_trace_event *prev,
-			u64 last_line)
+			u64 last_line, u64 *phys_in_record)
 {
 	IH_BUG_ON((unsigned int)ev->kind >= IH_TRACE_KIND_COUNT, "kind %d", ev->kind);
 	IH_BUG_ON((unsigned int)ev->dir > IH_TRACE_DIR_FROM_DEVICE, "dir %d", ev->dir);
@@ -37,6 +41,9 @@ static void check_event(const struct ih_trace_event *ev, const struct ih_trace_e
 		  sizeof(ev->device)) || !memchr(ev->driver, 0, sizeof(ev->driver)),
 		  "unterminated name");
 	IH_BUG_ON(ev->cpu < 0 || ev->pid < 0, "cpu %d pid %d", ev->cpu, ev->pid);
+	if (ev->kind != IH_TRACE_DMA_MAP_SG && ev->kind != IH_TRACE_DMA_UNMAP_SG)
+		IH_BUG_ON(ev->phys_count || ev->paddr_last, "physical entries on %s",
+			  ih_trace_kind_name(ev->kind));
 	switch (ev->kind) {
 	case IH_TRACE_MAP:
 	case IH_TRACE_UNMAP:
@@ -62,6 +69,20 @@ static void check_event(const struct ih_trace_event *ev, const struct ih_trace_e
 				  prev->nsegs != ev->nsegs || prev->line != ev->line,
 				  "segments out of order");
 		IH_BUG_ON(ev->iova_end != ev->iova + ev->size, "segment end");
+		if (!ev->seg)
+			*phys_in_record = 0;
+		*phys_in_record += ev->phys_count;
+		IH_BUG_ON(*phys_in_record > IH_TRACE_MAX_RECORD / 2, "%llu physical entries",
+			  (unsigned long long)*phys_in_record);
+		if (ev->kind == IH_TRACE_DMA_UNMAP_SG)
+			IH_BUG_ON(ev->phys_count != 1, "unmap_sg entry covers %u", ev->phys_count);
+		if (ev->phys_count == 0)
+			IH_BUG_ON(ev->paddr || ev->paddr_last, "no entry but a paddr");
+		if (ev->phys_count == 1)
+			IH_BUG_ON(ev->paddr_last != ev->paddr, "one entry, two paddrs");
+		if (ev->seg)
+			IH_BUG_ON(!prev->phys_count && ev->phys_count,
+				  "an entry after a segment without one");
 		/* fall through */
 	default:
 		IH_BUG_ON(!ev->device[0], "dma: event without device");
@@ -84,7 +105,7 @@ static void mix(u64 *h, u64 v)
 static void drain(struct ih_trace_reader *r, size_t size, struct result *res)
 {
 	struct ih_trace_event ev, prev;
-	u64 last_line = 0, last_err = 0, sum = 0;
+	u64 last_line = 0, last_err = 0, sum = 0, phys_in_record = 0;
 	bool have_prev = false;
 	int ret;
 
@@ -104,7 +125,7 @@ static void drain(struct ih_trace_reader *r, size_t size, struct result *res)
 			continue;
 		}
 		IH_BUG_ON(ret != 1, "ret %d", ret);
-		check_event(&ev, have_prev ? &prev : NULL, last_line);
+		check_event(&ev, have_prev ? &prev : NULL, last_line, &phys_in_record);
 		last_line = ev.line;
 		prev = ev;
 		have_prev = true;
@@ -114,6 +135,9 @@ static void drain(struct ih_trace_reader *r, size_t size, struct result *res)
 		mix(&res->hash, ev.iova);
 		mix(&res->hash, ev.size);
 		mix(&res->hash, ev.ts_ns);
+		mix(&res->hash, ev.paddr);
+		mix(&res->hash, ev.paddr_last);
+		mix(&res->hash, ev.phys_count);
 	}
 	IH_BUG_ON(ih_trace_next(r, &ev) != 0, "end not sticky");
 	ih_trace_get_stats(r, &res->st);

@@ -890,6 +890,41 @@ static int dma_value(const char *v, const char *te, bool hex, u64 *out)
 }
 
 /*
+ * dma_map_sg: give each of the @n_dma DMA segments the physical entries it covers, in
+ * order (see struct ih_trace_event). The physical entries' lengths are not printed, so a
+ * merged segment is assumed to span at most the 4 KiB pages its size covers, and an entry
+ * with a page offset cannot have been merged onto the one before it.
+ */
+static void share_phys(struct ih_trace_reader *r, int n_dma, int n_phys)
+{
+	int k = 0;
+
+	for (int j = 0; j < n_dma && k < n_phys; j++) {
+		struct trace_seg *s = &r->segs[j];
+		int left_after = n_dma - j - 1; /* segments after this one that want an entry */
+		int cnt = 1;
+
+		if (n_phys == n_dma) {
+			cnt = 1;
+		} else if (!left_after) {
+			cnt = n_phys - k;
+		} else {
+			u64 off = r->a_phys[k] & (SZ_4K - 1);
+			/* pages spanned, computed without overflow for sizes near 2^64 */
+			u64 pages = s->size / SZ_4K + (off + s->size % SZ_4K + SZ_4K - 1) / SZ_4K;
+
+			while ((u64)cnt < pages && k + cnt < n_phys - left_after &&
+			       !(r->a_phys[k + cnt] & (SZ_4K - 1)))
+				cnt++;
+		}
+		s->paddr = r->a_phys[k];
+		s->paddr_last = r->a_phys[k + cnt - 1];
+		s->phys_count = (unsigned int)cnt;
+		k += cnt;
+	}
+}
+
+/*
  * dma: events: "<device> key=value ..." in any order; values hold no blanks. Unknown keys
  * (virt_addr=, flags=, nents=, future ones) are ignored; a token that is not key=value is
  * an error except the kernel's " [TRUNCATED]" marker of long scatterlists.
@@ -983,12 +1018,16 @@ static int parse_dma(struct ih_trace_reader *r, struct cur *c, struct ih_trace_e
 
 			s->iova = by_dma ? r->a_dma[i] : 0;
 			s->size = by_dma ? r->a_size[i] : 0;
-			s->paddr = !by_dma ? r->a_phys[i] : n_phys == n_dma ? r->a_phys[i] : 0;
+			s->paddr = by_dma ? 0 : r->a_phys[i];
+			s->paddr_last = s->paddr;
+			s->phys_count = by_dma ? 0 : 1;
 			if (s->iova + s->size < s->iova)
 				return set_err(r, -EINVAL, r->rec_line,
 					       "%s: segment %d: iova 0x%llx + size wraps", r->ev_name,
 					       i, (unsigned long long)s->iova);
 		}
+		if (by_dma)
+			share_phys(r, n_dma, n_phys);
 		r->q_count = (unsigned int)n;
 		r->q_next = 0;
 		return 0;
@@ -1030,6 +1069,8 @@ static void emit_segment(struct ih_trace_reader *r, struct ih_trace_event *ev)
 	ev->size = s->size;
 	ev->iova_end = s->iova + s->size;
 	ev->paddr = s->paddr;
+	ev->paddr_last = s->paddr_last;
+	ev->phys_count = s->phys_count;
 	ev->seg = r->q_next;
 	ev->nsegs = r->q_count;
 	r->q_next++;

@@ -31,6 +31,8 @@ struct rp_map {
 	struct ih_avl_node pa_avl; /* in rp_dev.by_pa when @pa_indexed */
 	u64 iova, size;
 	u64 paddr; /* what the trace printed, for dma_unmap_sg (which prints only that) */
+	u64 paddr_last;		 /* dma_map_sg: the last physical entry it covers */
+	unsigned int phys_count; /* dma_map_sg: physical entries it covers (merged: > 1) */
 	u64 line, ts_ns;
 	bool in_model; /* the model holds it (a refused map is tracked, not mapped) */
 	bool pa_indexed;
@@ -73,6 +75,20 @@ struct rp_last_dma {
 	struct rp_dev *dev;
 };
 
+/*
+ * A dma_unmap_sg record of a dma:-only trace whose entry unmapped a merged mapping: its
+ * next entries are that mapping's other physical pages, consumed without another unmap.
+ */
+struct rp_sg_run {
+	bool valid;
+	struct rp_dev *dev;
+	u64 line;		 /* of the dma_unmap_sg record */
+	unsigned int next, end;	 /* its segments [next, end) belong to the mapping */
+	u64 paddr_last;		 /* what segment end - 1 must print */
+	u64 map_line, map_ts_ns; /* the mapping, for a finding */
+	u64 map_iova, map_size;
+};
+
 struct ih_trace_replay {
 	struct ih_world *w;
 	struct ih_trace_replay_config cfg;
@@ -89,6 +105,7 @@ struct ih_trace_replay {
 	struct rp_dev *hash[RP_DEV_HASH];
 	struct rp_dev *fallback;
 	struct rp_map *free_maps;
+	struct rp_sg_run sg_run;
 	/* clock */
 	bool clock_started;
 	u64 clock_base_ts, clock_base_now;
@@ -515,6 +532,9 @@ static void apply_map(struct ih_trace_replay *r, struct rp_dev *d, const struct 
 	m = map_insert(r, d, ev, iova, size, ev->paddr, ev->line, ev->ts_ns, !r->iommu_ops_seen);
 	if (!m)
 		return;
+	/* Hand-made events leave phys_count 0: one entry, as before merged segments. */
+	m->phys_count = ev->kind == IH_TRACE_DMA_MAP_SG && ev->phys_count > 1 ? ev->phys_count : 1;
+	m->paddr_last = m->phys_count > 1 ? ev->paddr_last : ev->paddr;
 	d->sum.maps++;
 	d->sum.bytes_mapped += size;
 	hist_add(d, size);
@@ -718,14 +738,51 @@ static bool pairs(const struct ih_trace_event *io, const struct ih_trace_event *
 	return dlo < hi && lo < dhi;
 }
 
-/* A dma_unmap_sg segment of a dma-only trace: the live mapping of its physical page. */
+/*
+ * A dma_unmap_sg segment of a dma-only trace: the live mapping of its physical page. A
+ * mapping the IOMMU merged from several entries goes at its first one; the record's next
+ * entries are its other pages (only the last is checked: the map kept no more).
+ */
 static void apply_unmap_sg_by_paddr(struct ih_trace_replay *r, struct rp_dev *d,
 				    const struct ih_trace_event *ev)
 {
-	struct rp_map *m = ev->paddr ? map_by_paddr(d, ev->paddr) : NULL;
+	struct rp_sg_run *run = &r->sg_run;
+	struct rp_map *m;
 	struct ih_trace_finding *f;
 
+	if (run->valid && run->dev == d && run->line == ev->line && ev->seg == run->next) {
+		run->next++;
+		if (run->next < run->end)
+			return;
+		run->valid = false;
+		if (ev->paddr == run->paddr_last)
+			return;
+		/* The merged mapping ended on another page: this one was never mapped. */
+		f = finding_add(r, d, IH_TRACE_FIND_UNMAP_UNMAPPED, ev);
+		if (f) {
+			f->iova = f->size = 0;
+			f->other_line = run->map_line;
+			f->other_ts_ns = run->map_ts_ns;
+			f->other_iova = run->map_iova;
+			f->other_size = run->map_size;
+		}
+		return;
+	}
+	run->valid = false;
+	m = ev->paddr ? map_by_paddr(d, ev->paddr) : NULL;
 	if (m) {
+		if (m->phys_count > 1)
+			*run = (struct rp_sg_run){.valid = true,
+						  .dev = d,
+						  .line = ev->line,
+						  .next = ev->seg + 1,
+						  .end = ev->seg + m->phys_count,
+						  .paddr_last = m->paddr_last,
+						  .map_line = m->line,
+						  .map_ts_ns = m->ts_ns,
+						  .map_iova = m->iova,
+						  .map_size = m->size};
+		/* @m goes back to the free list here: the run copied what it needs. */
 		apply_unmap(r, d, ev, m->iova, m->size);
 		return;
 	}

@@ -35,6 +35,8 @@ struct trace_seg {
 	u64 iova;
 	u64 size;
 	u64 paddr;
+	u64 paddr_last;
+	unsigned int phys_count;
 };
 
 struct ih_trace_reader {

@@ -70,9 +70,22 @@ enum ih_trace_dir {
  * @group_id: add/remove group events: the group number, else -1.
  * @dir: dma: events: direction, else IH_TRACE_DIR_NONE.
  * @seg, @nsegs: dma_map_sg/dma_unmap_sg: this segment's index and the segment count.
+ * @phys_count: dma_map_sg: how many phys_addrs entries this DMA segment covers, from
+ *	@paddr to @paddr_last (1 when not merged, 0 when no physical entry is left for it);
+ *	dma_unmap_sg: 1. Other events: 0.
+ * @paddr_last: dma_map_sg: the last physical entry this segment covers (@paddr when
+ *	@phys_count is 1); dma_unmap_sg: @paddr. Other events: 0.
  *
- * dma_map_sg gives one event per printed DMA segment (dma_addrs[i], sizes[i]; @paddr is
- * phys_addrs[i] when the kernel printed as many physical as DMA entries, else 0).
+ * dma_map_sg gives one event per printed DMA segment (dma_addrs[i], sizes[i]). The kernel
+ * prints the physical addresses of all nents scatterlist entries but the DMA address and
+ * length of only the ents mapped segments: an IOMMU that merged entries prints fewer DMA
+ * than physical entries. The entries are then shared out in order: @paddr is the first
+ * entry a segment starts with and @phys_count how many it covers. The lengths of physical
+ * entries are not printed, so the split is estimated: a segment covers at most the pages
+ * its size spans (4 KiB pages, from @paddr's page offset), an entry not starting a page is
+ * never merged onto the one before (the IOMMU only merges entries that start a page), every segment
+ * gets at least one entry while any is left, and the last takes the rest. With as many
+ * physical as DMA entries the split is one to one.
  * dma_unmap_sg prints only physical addresses: one event per phys_addrs[i] in @paddr with
  * @iova, @iova_end and @size 0 (the replay matches them to the dma_map_sg of those pages).
  * dma: events: @iova_end is @iova + @size, saturated at ~0 (a failed map prints
@@ -98,6 +111,8 @@ struct ih_trace_event {
 	enum ih_trace_dir dir;
 	unsigned int seg;
 	unsigned int nsegs;
+	unsigned int phys_count;
+	u64 paddr_last;
 };
 
 /**

@@ -89,6 +89,10 @@ struct ih_trace_replay_config {
  * @IH_TRACE_FIND_UNMAP_UNMAPPED: an unmap of a range with nothing mapped; @other_line is
  *	the earlier unmap of it when the replay remembers one (a double unmap). A
  *	dma_unmap_sg segment of a dma:-only trace whose page nothing maps has @iova, @size 0.
+ *	A dma_map_sg segment the IOMMU merged from several physical entries is unmapped
+ *	once, by the dma_unmap_sg entry of its first page; that record's next entries are
+ *	its other pages, and when the last of them is not the page the map ended with it is
+ *	reported too (@iova, @size 0; @other_line and @other_iova/@other_size the map's).
  * @IH_TRACE_FIND_UNMAP_SIZE: an unmap that cuts a mapping or covers unmapped gaps:
  *	@other_line is the first map touched, @other_iova/@other_size its range. Exactly the
  *	unmapped range goes, as in the kernel: the parts of a cut mapping outside it stay

@@ -394,17 +394,23 @@ Test(trace_parse, dma_map_sg_gives_one_event_per_segment)
 	cr_expect_eq(r.ev[2].iova, 0x31000);
 	cr_expect_eq(r.ev[2].size, 0x200);
 	cr_expect_eq(r.ev[2].paddr, 0x300000);
-	/* merged by the IOMMU: one DMA segment for three pages, no single paddr */
+	cr_expect_eq(r.ev[0].phys_count, 1);
+	cr_expect_eq(r.ev[0].paddr_last, 0x100000);
+	/* merged by the IOMMU: one DMA segment covering the three physical entries */
 	cr_expect_eq(r.ev[3].nsegs, 1);
 	cr_expect_eq(r.ev[3].iova, 0x40000);
 	cr_expect_eq(r.ev[3].size, 0x3000);
-	cr_expect_eq(r.ev[3].paddr, 0);
+	cr_expect_eq(r.ev[3].paddr, 0x1000);
+	cr_expect_eq(r.ev[3].phys_count, 3);
+	cr_expect_eq(r.ev[3].paddr_last, 0x3000);
 	cr_expect_eq(r.ev[3].line, 2);
 	/* unmap_sg prints physical addresses only */
 	cr_expect_eq(r.ev[4].kind, IH_TRACE_DMA_UNMAP_SG);
 	cr_expect_eq(r.ev[4].paddr, 0x100000);
 	cr_expect_eq(r.ev[4].iova, 0);
 	cr_expect_eq(r.ev[4].size, 0);
+	cr_expect_eq(r.ev[4].phys_count, 1);
+	cr_expect_eq(r.ev[4].paddr_last, 0x100000);
 	cr_expect_eq(r.ev[5].paddr, 0x200000);
 	cr_expect_eq(r.ev[5].seg, 1);
 	cr_expect_eq(r.ev[5].nsegs, 2);
@@ -412,6 +418,50 @@ Test(trace_parse, dma_map_sg_gives_one_event_per_segment)
 	cr_expect_eq(r.st.events, 6);
 	cr_expect_eq(r.st.per_kind[IH_TRACE_DMA_MAP_SG], 4);
 	cr_expect_eq(r.st.per_kind[IH_TRACE_DMA_UNMAP_SG], 2);
+}
+
+/*
+ * More physical than DMA entries: each segment takes the entries in order, at most the
+ * pages its size spans, never an entry with a page offset after its first, and leaves one
+ * for each segment after it; fewer physical than DMA entries: the rest get none.
+ */
+Test(trace_parse, dma_map_sg_shares_physical_entries_among_merged_segments)
+{
+	struct run r;
+
+	run_both("fio-77 [003] ..... 7.0: dma_map_sg: d dir=TO_DEVICE nents=5/5 ents=2/2 "
+		 "dma_addrs={0x10000,0x20000} sizes={0x3000,0x2000} "
+		 "phys_addrs={0x1000,0x7000,0x9000,0x4000,0x5000} attrs=\n"
+		 "fio-77 [003] ..... 7.1: dma_map_sg: d dir=TO_DEVICE nents=3/3 ents=2/2 "
+		 "dma_addrs={0x10000,0x20000} sizes={0x2000,0x1800} "
+		 "phys_addrs={0x1000,0x2800,0x5000} attrs=\n"
+		 "fio-77 [003] ..... 7.2: dma_map_sg: d dir=TO_DEVICE nents=1/1 ents=3/3 "
+		 "dma_addrs={0x10000,0x20000,0x30000} sizes={0x1000,0x1000,0x1000} "
+		 "phys_addrs={0x8000} attrs=\n",
+		 &r);
+	cr_assert_eq(r.nerr, 0, "%s", r.msg[0]);
+	cr_assert_eq(r.n, 7);
+	/* 0x3000 spans three pages: three entries; the last segment the two left */
+	cr_expect_eq(r.ev[0].paddr, 0x1000);
+	cr_expect_eq(r.ev[0].phys_count, 3);
+	cr_expect_eq(r.ev[0].paddr_last, 0x9000);
+	cr_expect_eq(r.ev[1].paddr, 0x4000);
+	cr_expect_eq(r.ev[1].phys_count, 2);
+	cr_expect_eq(r.ev[1].paddr_last, 0x5000);
+	/* 0x2800 starts inside a page: it cannot extend the first segment */
+	cr_expect_eq(r.ev[2].paddr, 0x1000);
+	cr_expect_eq(r.ev[2].phys_count, 1);
+	cr_expect_eq(r.ev[2].paddr_last, 0x1000);
+	cr_expect_eq(r.ev[3].paddr, 0x2800);
+	cr_expect_eq(r.ev[3].phys_count, 2);
+	cr_expect_eq(r.ev[3].paddr_last, 0x5000);
+	cr_expect_eq(r.ev[4].paddr, 0x8000);
+	cr_expect_eq(r.ev[4].phys_count, 1);
+	for (int i = 5; i < 7; i++) {
+		cr_expect_eq(r.ev[i].paddr, 0);
+		cr_expect_eq(r.ev[i].phys_count, 0);
+		cr_expect_eq(r.ev[i].paddr_last, 0);
+	}
 }
 
 Test(trace_parse, dma_map_sg_truncated_marker_and_count_mismatch)
