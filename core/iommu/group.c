@@ -512,7 +512,14 @@ int ih_iommu_attach_group(struct ih_iommu_domain *domain, struct ih_iommu_group 
 	if (!domain || !group)
 		return -EINVAL;
 	group_lock(group);
-	if (!group->owner) {
+	/*
+	 * One explicit domain at a time: an owner attaches only over the blocking domain its
+	 * claim installed, as Linux's __iommu_attach_group() refuses a group whose domain is
+	 * neither the default nor the blocking one. Replacing a live domain would leave its
+	 * attacher detaching a domain that is no longer there (fuzz_board_ops found it: two
+	 * owners of one cookie in a multi-device group).
+	 */
+	if (!group->owner || group->domain != group->blocking_domain) {
 		ret = -EBUSY;
 	} else {
 		ret = attach_all_locked(group, domain);

@@ -115,7 +115,8 @@ bool ih_iommu_group_dma_owner_claimed(struct ih_iommu_group *group);
 
 /**
  * ih_iommu_attach_group() - an explicit owner attaches its own @domain to the group.
- * Return: 0; -EBUSY when the group is not explicitly owned; driver attach errors.
+ * Return: 0; -EBUSY when the group is not explicitly owned or another explicit domain is
+ * attached (detach it first); driver attach errors (the group stays blocked).
  */
 int ih_iommu_attach_group(struct ih_iommu_domain *domain, struct ih_iommu_group *group);
 /* ih_iommu_detach_group() - back to the blocking domain. */

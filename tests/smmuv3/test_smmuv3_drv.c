@@ -356,8 +356,19 @@ Test(smmuv3_drv, explicit_owner_claim_moves_group_to_abort_ste)
 	cr_expect_eq(dt_ste_cfg(&t, 0x9), DT_CFG_S1);
 	cr_expect_eq(ih_dma_access(dev, 0x1000, 4, IH_DMA_TO_DEVICE, &pa), 0);
 	cr_expect_eq(pa, t.buf + 0x5000, "the new CD (other ASID and tables) is in use");
+	/* A second explicit domain waits for the first to be detached (Linux: -EBUSY). */
+	{
+		struct ih_iommu_domain *um2;
+
+		cr_assert_eq(ih_iommu_domain_alloc(dev, &um2), 0);
+		cr_expect_eq(ih_iommu_attach_group(um2, dev->iommu_group), -EBUSY);
+		cr_expect_eq(ih_dma_access(dev, 0x1000, 4, IH_DMA_TO_DEVICE, &pa), 0);
+		cr_expect_eq(pa, t.buf + 0x5000, "the first explicit domain still translates");
+		ih_iommu_domain_free(um2);
+	}
 	ih_iommu_detach_group(um, dev->iommu_group);
 	cr_expect_eq(dt_ste_cfg(&t, 0x9), DT_CFG_ABORT);
+	cr_expect_eq(ih_warn_count(t.w), 0, "the detach found its domain attached");
 	ih_iommu_domain_free(um);
 
 	ih_iommu_device_release_dma_owner(dev);
