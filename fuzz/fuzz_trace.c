@@ -16,8 +16,8 @@
  *  - scatterlist segments: seg < nsegs, consecutive, on one line; physical entries shared
  *    out in order: a dma_map_sg segment covers phys_count entries from paddr to paddr_last
  *    (one entry: paddr_last == paddr; none: both 0, and none for the segments after it),
- *    at most IH_TRACE_MAX_RECORD / 2 in all; dma_unmap_sg segments one entry each; other
- *    events none (phys_count and paddr_last 0);
+ *    at most IH_TRACE_MAX_RECORD / 2 in all; other events none (phys_count and
+ *    paddr_last 0);
  *  - lines == records + joined + skipped + rejected, events == sum of per_kind,
  *    errors == errors returned, bytes == input size.
  * Nothing survives the input; the readers are freed.
@@ -74,8 +74,6 @@ static void check_event(const struct ih_trace_event *ev, const struct ih_trace_e
 		*phys_in_record += ev->phys_count;
 		IH_BUG_ON(*phys_in_record > IH_TRACE_MAX_RECORD / 2, "%llu physical entries",
 			  (unsigned long long)*phys_in_record);
-		if (ev->kind == IH_TRACE_DMA_UNMAP_SG)
-			IH_BUG_ON(ev->phys_count != 1, "unmap_sg entry covers %u", ev->phys_count);
 		if (ev->phys_count == 0)
 			IH_BUG_ON(ev->paddr || ev->paddr_last, "no entry but a paddr");
 		if (ev->phys_count == 1)

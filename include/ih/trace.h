@@ -72,9 +72,10 @@ enum ih_trace_dir {
  * @seg, @nsegs: dma_map_sg/dma_unmap_sg: this segment's index and the segment count.
  * @phys_count: dma_map_sg: how many phys_addrs entries this DMA segment covers, from
  *	@paddr to @paddr_last (1 when not merged, 0 when no physical entry is left for it);
- *	dma_unmap_sg: 1. Other events: 0.
+ *	dma_unmap_sg as the kernel prints it (physical addresses only): 1; a record that
+ *	also prints dma_addrs= and sizes= shares its entries as dma_map_sg. Other events: 0.
  * @paddr_last: dma_map_sg: the last physical entry this segment covers (@paddr when
- *	@phys_count is 1); dma_unmap_sg: @paddr. Other events: 0.
+ *	@phys_count is 1); dma_unmap_sg: likewise. Other events: 0.
  *
  * dma_map_sg gives one event per printed DMA segment (dma_addrs[i], sizes[i]). The kernel
  * prints the physical addresses of all nents scatterlist entries but the DMA address and
