@@ -464,8 +464,13 @@ bool ih_rk_iommu_hw_tlb_holds(struct ih_rk_iommu_hw *hw, u64 iova)
 	if (iova > UINT32_MAX)
 		return false;
 	ih_mutex_lock(&hw->lock);
+	/*
+	 * A bank with paging off bypasses its TLB, so what it still caches translates nothing
+	 * (the driver zaps before paging goes back on): only enabled banks count.
+	 */
 	for (unsigned int i = 0; i < hw->cfg.nbanks && !held; i++)
-		held = rk_tlb_holds_valid_pte(&hw->bank[i], (u32)iova >> RK_IOVA_PTE_SHIFT);
+		held = hw->bank[i].paging &&
+		       rk_tlb_holds_valid_pte(&hw->bank[i], (u32)iova >> RK_IOVA_PTE_SHIFT);
 	ih_mutex_unlock(&hw->lock);
 	return held;
 }

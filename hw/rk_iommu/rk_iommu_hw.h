@@ -250,8 +250,9 @@ int ih_rk_iommu_hw_get_stats(struct ih_rk_iommu_hw *hw, int bank, struct ih_rk_i
 unsigned int ih_rk_iommu_hw_tlb_count(struct ih_rk_iommu_hw *hw, unsigned int bank);
 
 /**
- * ih_rk_iommu_hw_tlb_holds() - whether any bank's TLB still caches a valid PTE for the
- * page of @iova (for IOTLB-staleness checks; reads no registers, changes nothing).
+ * ih_rk_iommu_hw_tlb_holds() - whether any bank with paging enabled still caches a valid
+ * PTE for the page of @iova (for IOTLB-staleness checks; a bank with paging off bypasses
+ * its TLB, so its leftovers translate nothing; reads no registers, changes nothing).
  * Context: any thread.
  */
 bool ih_rk_iommu_hw_tlb_holds(struct ih_rk_iommu_hw *hw, u64 iova);
