@@ -71,7 +71,8 @@ static const char usage_iort[] =
 
 /* ---- Small output helpers ---- */
 
-static void json_str(FILE *f, const char *s)
+/* A JSON string literal of @s (shared with the other commands: ih_cmds.h). */
+void ih_tool_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++) {
@@ -242,7 +243,7 @@ static void iort_node_extra_json(const struct ih_iort_node *n)
 		break;
 	case IH_IORT_NAMED_COMPONENT:
 		printf(", \"device_name\": ");
-		json_str(stdout, n->u.nc.name);
+		ih_tool_json_str(stdout, n->u.nc.name);
 		break;
 	case IH_IORT_ROOT_COMPLEX:
 		printf(", \"pci_segment_number\": %u, \"ats_attribute\": %u", n->u.rc.segment,
@@ -281,9 +282,9 @@ static void iort_print(const struct ih_iort *t, bool json)
 		printf("{\"signature\": \"IORT\", \"length\": %u, \"revision\": %u, "
 		       "\"checksum_ok\": %s, \"oem_id\": ",
 		       t->length, t->revision, t->checksum_ok ? "true" : "false");
-		json_str(stdout, t->oem_id);
+		ih_tool_json_str(stdout, t->oem_id);
 		printf(", \"oem_table_id\": ");
-		json_str(stdout, t->oem_table_id);
+		ih_tool_json_str(stdout, t->oem_table_id);
 		printf(", \"node_count\": %u, \"mapping_total\": %u,\n \"nodes\": [", t->nnodes,
 		       t->nmaps);
 		for (u32 i = 0; i < t->nnodes; i++) {
@@ -292,7 +293,7 @@ static void iort_print(const struct ih_iort *t, bool json)
 			printf(
 			    "%s\n  {\"index\": %u, \"offset\": %u, \"type\": %u, \"type_name\": ",
 			    i ? "," : "", i, n->offset, n->type);
-			json_str(stdout, ih_iort_type_name(n->type));
+			ih_tool_json_str(stdout, ih_iort_type_name(n->type));
 			printf(", \"revision\": %u, \"identifier\": %u, \"length\": %u, "
 			       "\"mapping_count\": %u",
 			       n->revision, n->identifier, n->length, n->nmaps);
@@ -529,7 +530,7 @@ static void print_dt_refs(const struct topo *tp, const struct ih_dt_client *cl)
 
 		if (tp->json) {
 			printf("%s{\"iommu_node\": ", k ? ", " : "");
-			json_str(stdout, io->path);
+			ih_tool_json_str(stdout, io->path);
 			printf(", \"iommu_enabled\": %s, \"iommu_cells\": %u, \"args\": [",
 			       io->enabled ? "true" : "false", sp->nargs);
 			for (unsigned int a = 0; a < sp->nargs; a++)
@@ -570,13 +571,13 @@ static void topo_iommus(const struct topo *tp)
 			continue;
 		if (tp->json) {
 			printf("%s\n  {\"device\": ", first ? "" : ",");
-			json_str(stdout, fd->dev->name);
+			ih_tool_json_str(stdout, fd->dev->name);
 			printf(", \"firmware_node\": ");
-			json_str(stdout, fw_name(fd));
+			ih_tool_json_str(stdout, fw_name(fd));
 			printf(", \"type\": ");
-			json_str(stdout, ih_fw_iommu_model_name(fd->model));
+			ih_tool_json_str(stdout, ih_fw_iommu_model_name(fd->model));
 			printf(", \"compatible\": ");
-			json_str(stdout, fd->compatible);
+			ih_tool_json_str(stdout, fd->compatible);
 			if (fd->nres)
 				printf(", \"mmio_base\": %llu", (unsigned long long)base);
 			else
@@ -584,7 +585,7 @@ static void topo_iommus(const struct topo *tp)
 			printf(", \"banks\": %u, \"emulated\": %s, \"driver\": ", fd->nres,
 			       hw ? "true" : "false");
 			if (ih_device_driver(fd->dev))
-				json_str(stdout, ih_device_driver(fd->dev)->name);
+				ih_tool_json_str(stdout, ih_device_driver(fd->dev)->name);
 			else
 				printf("null");
 			printf(", \"registered\": %s}", registered ? "true" : "false");
@@ -640,24 +641,24 @@ static void topo_devices(const struct topo *tp)
 			ih_iommu_group_get_info(g, &gi);
 		if (tp->json) {
 			printf("%s\n  {\"device\": ", first ? "" : ",");
-			json_str(stdout, dev->name);
+			ih_tool_json_str(stdout, dev->name);
 			printf(", \"kind\": ");
-			json_str(stdout, ih_fw_dev_kind_name(fd->kind));
+			ih_tool_json_str(stdout, ih_fw_dev_kind_name(fd->kind));
 			printf(", \"firmware_node\": ");
 			if (fd->kind == IH_FW_DEV_PCI_FN)
 				printf("null, \"requester_id\": %u", fd->rid);
 			else
-				json_str(stdout, fw_name(fd));
+				ih_tool_json_str(stdout, fw_name(fd));
 			if (cl) {
 				printf(", \"iommus\": [");
 				print_dt_refs(tp, cl);
 				printf("]");
 			}
 			printf(", \"state\": ");
-			json_str(stdout, dev_state(dev));
+			ih_tool_json_str(stdout, dev_state(dev));
 			printf(", \"iommu\": ");
 			if (io)
-				json_str(stdout, io->dev->name);
+				ih_tool_json_str(stdout, io->dev->name);
 			else
 				printf("null");
 			printf(", \"ids\": ");
@@ -674,12 +675,12 @@ static void topo_devices(const struct topo *tp)
 				printf("{\"id\": %d, \"devices\": %u, \"default_domain\": ", gi.id,
 				       gi.num_devices);
 				if (gi.has_default)
-					json_str(stdout, ih_domain_type_name(gi.default_type));
+					ih_tool_json_str(stdout, ih_domain_type_name(gi.default_type));
 				else
 					printf("null");
 				printf(", \"domain\": ");
 				if (gi.has_domain)
-					json_str(stdout, ih_domain_type_name(gi.domain_type));
+					ih_tool_json_str(stdout, ih_domain_type_name(gi.domain_type));
 				else
 					printf("null");
 				printf(", \"owner\": \"%s\", \"owner_count\": %u}", owner_name(&gi),
@@ -757,7 +758,7 @@ static void topo_hosts(const struct topo *tp)
 			continue;
 		if (tp->json) {
 			printf("%s\n  {\"firmware_node\": ", first ? "" : ",");
-			json_str(stdout, fw_name(fd));
+			ih_tool_json_str(stdout, fw_name(fd));
 			printf(", \"segment\": %u, \"root_buses\": [", fd->segment);
 		} else {
 			printf("  %s  segment %u, root bus", fw_name(fd), fd->segment);
@@ -784,7 +785,7 @@ static void topo_hosts(const struct topo *tp)
 				if (tp->json) {
 					printf("%s{\"rid_base\": %u, \"length\": %u, \"iommu\": ",
 					       k ? ", " : "", e->rid_base, e->length);
-					json_str(stdout, tname);
+					ih_tool_json_str(stdout, tname);
 					printf(", \"iommu_enabled\": %s, \"sid_base\": %u}",
 					       io->enabled ? "true" : "false", e->out_base);
 				} else {
@@ -820,7 +821,7 @@ static void topo_hosts(const struct topo *tp)
 					       k ? ", " : "", m->input_base, m->id_count);
 					if (ret)
 						printf("null, \"target\": ");
-					json_str(stdout,
+					ih_tool_json_str(stdout,
 						 ret ? ih_iort_type_name(t->nodes[m->target].type)
 						     : tname);
 					if (!ret)
@@ -948,7 +949,7 @@ static int cmd_topo(int argc, char **argv)
 	if (rc == EXIT_OK) {
 		if (tp.json) {
 			printf("{\"file\": ");
-			json_str(stdout, tp.file);
+			ih_tool_json_str(stdout, tp.file);
 			printf(", \"source\": \"%s\", \"flow\": \"%s\",\n",
 			       tp.kind == IN_DTB ? "dtb" : "iort",
 			       tp.flow == IH_PROBE_FLOW_BIND ? "bind" : "probe");

@@ -60,22 +60,6 @@ static u64 now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + (u64)ts.tv_nsec;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static const char *hist_label(unsigned int i, char *buf, size_t n)
 {
 	u64 sz = 1ULL << (12 + i);
@@ -266,7 +250,7 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 
 	ih_trace_replay_get_stats(rp, &st);
 	printf("{\"file\": ");
-	json_str(stdout, o->file);
+	ih_tool_json_str(stdout, o->file);
 	printf(", \"backend\": \"%s\", \"mode\": \"%s\", \"fast\": %s, \"dma_access\": %s",
 	       ih_trace_hw_kind_name(o->backend), o->lazy ? "lazy" : "strict",
 	       o->fast ? "true" : "false", o->dma_access ? "true" : "false");
@@ -284,7 +268,7 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 	       (unsigned long long)ps->bytes);
 	for (unsigned int i = 0; i < nerrs; i++) {
 		printf("%s", i ? ", " : "");
-		json_str(stdout, errs[i]);
+		ih_tool_json_str(stdout, errs[i]);
 	}
 	printf("]},\n \"replay\": {\"events\": %llu, \"applied_maps\": %llu, "
 	       "\"applied_unmaps\": %llu, \"attributed\": %llu, \"fallback\": %llu, "
@@ -305,7 +289,7 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 
 		ih_trace_replay_device(rp, i, &s);
 		printf("%s\n  {\"name\": ", i ? "," : "");
-		json_str(stdout, s.name);
+		ih_tool_json_str(stdout, s.name);
 		printf(", \"lazy\": %s, \"maps\": %llu, \"unmaps\": %llu, \"bytes_mapped\": %llu, "
 		       "\"bytes_unmapped\": %llu, \"size_histogram\": {",
 		       s.lazy ? "true" : "false", (unsigned long long)s.maps,
@@ -336,7 +320,7 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 
 		printf("%s\n  {\"kind\": \"%s\", \"device\": ", i ? "," : "",
 		       ih_trace_finding_name(f->kind));
-		json_str(stdout, f->device);
+		ih_tool_json_str(stdout, f->device);
 		printf(
 		    ", \"line\": %llu, \"other_line\": %llu, \"ts_ns\": %llu, "
 		    "\"other_ts_ns\": %llu, \"iova\": %llu, \"size\": %llu, \"other_iova\": %llu, "
@@ -358,9 +342,9 @@ static void print_json(const struct tr_opts *o, struct ih_trace_replay *rp,
 static void print_json_error(const struct tr_opts *o, const char *what, int rc)
 {
 	printf("{\"file\": ");
-	json_str(stdout, o->file);
+	ih_tool_json_str(stdout, o->file);
 	printf(", \"error\": ");
-	json_str(stdout, what);
+	ih_tool_json_str(stdout, what);
 	printf(", \"exit\": %d}\n", rc);
 }
 

@@ -246,6 +246,15 @@ static struct ih_trace_finding *finding_add(struct ih_trace_replay *r, struct rp
 	return f;
 }
 
+/* The earlier record a finding names (the map or unmap it is measured against). */
+static void finding_other(struct ih_trace_finding *f, u64 line, u64 ts_ns, u64 iova, u64 size)
+{
+	f->other_line = line;
+	f->other_ts_ns = ts_ns;
+	f->other_iova = iova;
+	f->other_size = size;
+}
+
 /* ---- Devices ---- */
 
 static unsigned int name_hash(const char *s)
@@ -522,10 +531,7 @@ static void apply_map(struct ih_trace_replay *r, struct rp_dev *d, const struct 
 		if (f) {
 			f->iova = iova;
 			f->size = size;
-			f->other_line = o->line;
-			f->other_ts_ns = o->ts_ns;
-			f->other_size = o->size;
-			f->other_iova = o->iova;
+			finding_other(f, o->line, o->ts_ns, o->iova, o->size);
 		}
 		drop_mapping(r, d, o);
 	}
@@ -560,10 +566,7 @@ static void unmap_nothing(struct ih_trace_replay *r, struct rp_dev *d,
 		f->iova = iova;
 		f->size = size;
 		if (u) {
-			f->other_line = u->line;
-			f->other_ts_ns = u->ts_ns;
-			f->other_size = u->size;
-			f->other_iova = u->iova;
+			finding_other(f, u->line, u->ts_ns, u->iova, u->size);
 		}
 	}
 	remember_unmap(d, iova, size, ev);
@@ -605,10 +608,7 @@ static void apply_unmap(struct ih_trace_replay *r, struct rp_dev *d,
 		if (f) {
 			f->iova = iova;
 			f->size = size;
-			f->other_line = m->line;
-			f->other_ts_ns = m->ts_ns;
-			f->other_size = m->size;
-			f->other_iova = m->iova;
+			finding_other(f, m->line, m->ts_ns, m->iova, m->size);
 		}
 	}
 	if (m->iova < iova)
@@ -676,10 +676,7 @@ static void apply_fault(struct ih_trace_replay *r, const struct ih_trace_event *
 		f->iova = ev->iova;
 		f->size = RP_ACCESS_BYTES;
 		if (u) {
-			f->other_line = u->line;
-			f->other_ts_ns = u->ts_ns;
-			f->other_size = u->size;
-			f->other_iova = u->iova;
+			finding_other(f, u->line, u->ts_ns, u->iova, u->size);
 			/* The window a lazy unmap leaves open: the per-CPU queue's timeout. */
 			f->lazy_window = ev->ts_ns >= u->ts_ns &&
 					 ev->ts_ns - u->ts_ns < IH_DMA_FQ_PERCPU_TIMEOUT_NS;
@@ -761,10 +758,8 @@ static void apply_unmap_sg_by_paddr(struct ih_trace_replay *r, struct rp_dev *d,
 		f = finding_add(r, d, IH_TRACE_FIND_UNMAP_UNMAPPED, ev);
 		if (f) {
 			f->iova = f->size = 0;
-			f->other_line = run->map_line;
-			f->other_ts_ns = run->map_ts_ns;
-			f->other_iova = run->map_iova;
-			f->other_size = run->map_size;
+			finding_other(f, run->map_line, run->map_ts_ns, run->map_iova,
+				      run->map_size);
 		}
 		return;
 	}
@@ -853,10 +848,7 @@ static void apply_iommu_unmap(struct ih_trace_replay *r, struct rp_dev *d,
 	if (f) {
 		f->iova = ev->iova;
 		f->size = size;
-		f->other_line = other.line;
-		f->other_ts_ns = other.ts_ns;
-		f->other_iova = other.iova;
-		f->other_size = other.size;
+		finding_other(f, other.line, other.ts_ns, other.iova, other.size);
 	}
 }
 
