@@ -329,6 +329,15 @@ static size_t unmap_one(struct lpae *d, u64 iova, size_t size, unsigned int targ
 		if (!pte)
 			return 0;
 		if (lvl == target) {
+			/*
+			 * Kept tables that hold nothing: io-pgtable-arm frees them and counts the
+			 * block as unmapped; here they are freed too but nothing was mapped, so
+			 * nothing is counted and an unmap of an unmapped range stays visible.
+			 */
+			if (pte_is_table(pte, lvl) && !tree_live(d, pte, lvl)) {
+				drop_empty_tree(d, ptep, pte, lvl, iova);
+				return 0;
+			}
 			pte_store(ptep, 0);
 			if (pte_is_table(pte, lvl)) {
 				/* Smaller mappings under it go with the table. */
