@@ -34,7 +34,9 @@ build_libfdt() {
 build_liburcu() {
 	local b=$WORK/userspace-rcu
 	rm -rf "$b"
-	cp -r "$SRC/userspace-rcu" "$b"
+	# -a keeps the release tarball's timestamps: a fresh copy would look newer than configure
+	# and make would try to re-run automake.
+	cp -a "$SRC/userspace-rcu" "$b"
 	(
 		cd "$b"
 		[ -x configure ] || ./bootstrap
