@@ -63,7 +63,16 @@ function(ih_add_fuzzer src)
 		${IH_SRC}/hw)
 	# fuzz/fw_probe.h reuses tests/fw helpers, which name the source tree.
 	target_compile_definitions(${name} PRIVATE IH_SOURCE_DIR="${IH_SRC}")
-	target_link_libraries(${name} PRIVATE ${IH_ALL_LIBS})
+	# The bug zoo's scenarios (fuzz_interleave), as an archive: only a target that calls
+	# one links them in.
+	if(NOT TARGET ih_fuzz_scenarios)
+		add_library(ih_fuzz_scenarios STATIC ${IH_SRC}/tests/lib/scenarios.c
+			${IH_SRC}/tests/lib/rk_board.c)
+		target_include_directories(ih_fuzz_scenarios PRIVATE ${IH_SRC}/tests ${IH_SRC}/core
+			${IH_SRC}/hw)
+		target_link_libraries(ih_fuzz_scenarios PUBLIC ${IH_ALL_LIBS})
+	endif()
+	target_link_libraries(${name} PRIVATE ih_fuzz_scenarios ${IH_ALL_LIBS})
 	if(IH_FUZZ_ENGINE)
 		separate_arguments(engine UNIX_COMMAND "${IH_FUZZ_ENGINE}")
 		target_link_libraries(${name} PRIVATE ${engine})

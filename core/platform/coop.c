@@ -22,6 +22,7 @@
 
 enum coop_tstate { T_RUNNABLE, T_BLOCKED, T_DONE };
 enum coop_event { EV_POINT, EV_DONE, EV_BLOCK };
+enum coop_mode { M_SCRIPT, M_RANDOM, M_CHOICES };
 
 struct coop_thread {
 	struct ih_coop *c;
@@ -48,11 +49,13 @@ struct ih_coop {
 	int n;
 	int current; /* baton holder; -1: the caller of the run */
 	bool running;
-	bool random;
+	enum coop_mode mode;
 	struct coop_step steps[COOP_MAX_STEPS];
 	int nsteps, step;
 	u64 rng;
 	unsigned int pct_depth, points;
+	const u8 *choices;
+	size_t nchoices, cpos;
 	unsigned int change[8];
 	char *trace;
 	size_t tlen, tpos;
@@ -104,13 +107,38 @@ static int pick_random(struct ih_coop *c)
 	return best;
 }
 
+/*
+ * Choice-driven pick: a byte decides only where there is a choice, so that every input
+ * byte steers a real decision; once they run out, @self keeps running if it can (the
+ * fewest switches), else the lowest-index runnable thread. @self < 0: the first pick.
+ */
+static int pick_choice(struct ih_coop *c, int self)
+{
+	int cand[IH_COOP_MAX_THREADS], n = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->t[i].st == T_RUNNABLE)
+			cand[n++] = i;
+	if (n <= 1)
+		return n ? cand[0] : -1;
+	if (c->cpos < c->nchoices)
+		return cand[c->choices[c->cpos++] % n];
+	return self >= 0 && c->t[self].st == T_RUNNABLE ? self : cand[0];
+}
+
 /* Who runs next after @self's event. Called with c->lock held. */
 static int choose(struct ih_coop *c, struct coop_thread *self, enum coop_event ev,
 		  const char *point)
 {
 	int want;
 
-	if (c->random) {
+	if (c->mode == M_CHOICES) {
+		want = pick_choice(c, self->idx);
+		if (want != self->idx || ev != EV_POINT)
+			trace_add(c, self->idx, ev == EV_POINT ? point : ev == EV_BLOCK ? "#" : "");
+		return want;
+	}
+	if (c->mode == M_RANDOM) {
 		if (ev == EV_POINT) {
 			c->points++;
 			for (unsigned int i = 0; i + 1 < c->pct_depth && i < ARRAY_SIZE(c->change); i++)
@@ -333,7 +361,7 @@ static int parse_script(struct ih_coop *c, const char *s)
 
 static int run(struct ih_coop *c, char *trace, size_t len)
 {
-	int ret = 0, started = 0;
+	int ret = 0, started = 0, first;
 
 	c->trace = trace;
 	c->tlen = len;
@@ -356,8 +384,13 @@ static int run(struct ih_coop *c, char *trace, size_t len)
 		for (int i = started; i < c->n; i++)
 			c->t[i].st = T_DONE;
 	}
-	hand_to(c, c->random ? pick_random(c)
-			     : (c->nsteps ? c->steps[0].thread : first_runnable(c)));
+	if (c->mode == M_CHOICES)
+		first = pick_choice(c, -1);
+	else if (c->mode == M_RANDOM)
+		first = pick_random(c);
+	else
+		first = c->nsteps ? c->steps[0].thread : first_runnable(c);
+	hand_to(c, first);
 	while (c->current != -1)
 		pthread_cond_wait(&c->cond, &c->lock);
 	pthread_mutex_unlock(&c->lock);
@@ -374,7 +407,7 @@ int ih_coop_run_script(struct ih_coop *c, const char *script, char *trace, size_
 		return -EINVAL;
 	if (c->nsteps && c->t[c->steps[0].thread].st != T_RUNNABLE)
 		return -EINVAL;
-	c->random = false;
+	c->mode = M_SCRIPT;
 	return run(c, trace, len);
 }
 
@@ -383,7 +416,7 @@ int ih_coop_run_random(struct ih_coop *c, u64 seed, unsigned int pct_depth,
 {
 	if (c->running || !c->n)
 		return -EINVAL;
-	c->random = true;
+	c->mode = M_RANDOM;
 	c->rng = seed;
 	c->pct_depth = pct_depth;
 	c->points = 0;
@@ -393,5 +426,18 @@ int ih_coop_run_random(struct ih_coop *c, u64 seed, unsigned int pct_depth,
 		c->t[i].prio = (int)(ih_splitmix64(&c->rng) % 1000000) + 1;
 	for (unsigned int i = 0; i < ARRAY_SIZE(c->change); i++)
 		c->change[i] = pct_steps ? 1 + (unsigned int)(ih_splitmix64(&c->rng) % pct_steps) : 0;
+	return run(c, trace, len);
+}
+
+int ih_coop_run_choices(struct ih_coop *c, const u8 *choices, size_t n, char *trace,
+			size_t len)
+{
+	if (c->running || !c->n || (!choices && n))
+		return -EINVAL;
+	c->mode = M_CHOICES;
+	c->choices = choices;
+	c->nchoices = n;
+	c->cpos = 0;
+	c->nsteps = 0;
 	return run(c, trace, len);
 }

@@ -13,7 +13,8 @@ struct ih_coop;
  * an argument and a model CPU each) of which exactly one runs at any time. Control moves
  * only at ih_sched_point() calls, when a thread finishes, or when it would block on an
  * ih_mutex another logical thread holds. So one interleaving is one sequence of choices,
- * which a script states exactly and a seed reproduces.
+ * which a script states exactly, a seed reproduces, and a byte string (a fuzzer's input,
+ * ih_coop_run_choices()) spells out decision by decision.
  *
  * Logical threads are real pthreads handing one baton around (not ucontext: that works
  * under ASan and TSan unchanged, and each thread keeps its own TLS such as its model CPU).
@@ -69,6 +70,32 @@ int ih_coop_run_script(struct ih_coop *c, const char *script, char *trace, size_
  */
 int ih_coop_run_random(struct ih_coop *c, u64 seed, unsigned int pct_depth,
 		       unsigned int pct_steps, char *trace, size_t len);
+
+/**
+ * ih_coop_run_choices() - run every added thread to completion as @choices say.
+ * @c: the scheduler, with threads added.
+ * @choices: one byte per decision (e.g. a fuzzer's input); NULL only when @n is 0.
+ * @n: how many bytes @choices holds.
+ * @trace: optional buffer for the trace of what ran (a script), @len bytes.
+ * @len: size of @trace.
+ *
+ * A decision is the first pick of a run and every schedule point, block and finish of
+ * a thread. The candidates are the runnable threads in index order (A, B, ...). Where
+ * there are two or more, the next byte b picks candidate[b % ncandidates]; where there
+ * is one, it runs and no byte is consumed, so every byte steers a real choice. When the
+ * bytes run out, the thread that reached the point keeps running if it is runnable, else
+ * the lowest-index runnable one does (the fewest switches: an empty @choices runs A to
+ * completion, then B, ...). The same @choices give the same run; the trace, as
+ * ih_coop_run_random()'s, replays it with ih_coop_run_script().
+ *
+ * Context: the caller of the run (not a logical thread); sleeps until the run ends.
+ * Return: 0; -EINVAL when a run is active, no thread was added, or @choices is NULL
+ * with @n > 0; -ENOMEM when a thread could not be started (the started ones still run
+ * to completion). Every unfinished thread blocked is a deadlock (IH_BUG_ON).
+ * The threads are consumed: add new ones for the next run.
+ */
+int ih_coop_run_choices(struct ih_coop *c, const u8 *choices, size_t n, char *trace,
+			size_t len);
 
 /* Internal: called by ih_mutex on contention and release (see ih/mutex.h). */
 bool ih_coop_thread_active(void);

@@ -33,6 +33,26 @@ static int finish(struct ih_world *w, const char *what, int ret)
 	return ret;
 }
 
+/* One run of @coop as @s says; @horizon: the PCT change-point horizon of random runs. */
+static int sched_run(struct ih_coop *coop, const struct scenario_sched *s, unsigned int horizon,
+		     char *trace, size_t len)
+{
+	if (s->choices)
+		return ih_coop_run_choices(coop, s->choices, s->nchoices, trace, len);
+	return ih_coop_run_random(coop, s->seed, s->pct_depth, horizon, trace, len);
+}
+
+/* How a failing schedule is named in a message ("seed 5" or "12 choice bytes"). */
+static const char *sched_name(const struct scenario_sched *s, char *buf, size_t len)
+{
+	if (s->choices)
+		snprintf(buf, len, "%zu choice byte(s)", s->nchoices);
+	else
+		snprintf(buf, len, "seed %llu (%s)", (unsigned long long)s->seed,
+			 s->pct_depth ? "PCT" : "random");
+	return buf;
+}
+
 /* ---- seed 000 ---- */
 
 struct race_actors {
@@ -622,13 +642,17 @@ out_down:
 	return ret == 1 ? 1 : finish(w, "fq-flip-script", ret);
 }
 
-int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
-			     unsigned int pct_depth)
+/*
+ * @rounds races on one rig, round i on schedule @s0 with seed @s0->seed + i (a choice
+ * string is the same every round). Return: as scenario_fq_flip_explore().
+ */
+static int fq_flip_rounds(struct ih_world *w, unsigned int rounds,
+			  const struct scenario_sched *s0)
 {
 	struct fq_flip_outcome o;
 	struct flip_rig r;
 	struct ih_coop *coop;
-	char trace[256];
+	char trace[256], name[48];
 	int found = 0;
 
 	if (flip_rig_up(w, &r))
@@ -637,24 +661,25 @@ int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
 		flip_rig_down(&r);
 		return -1;
 	}
-	for (unsigned int i = 0; i < seeds && !found; i++) {
-		u64 seed = seed0 + i;
+	for (unsigned int i = 0; i < rounds && !found; i++) {
+		struct scenario_sched s = *s0;
 
+		s.seed += i;
 		if (flip_round_prepare(&r)) {
 			found = -1;
 			break;
 		}
 		ih_coop_add(coop, flip_actor_unmap, &r, 0);
 		ih_coop_add(coop, flip_actor_flip, &r, ih_world_ncpus(w) > 1 ? 1 : 0);
-		if (ih_coop_run_random(coop, seed, pct_depth, 16, trace, sizeof(trace)) ||
+		if (sched_run(coop, &s, 16, trace, sizeof(trace)) ||
 		    flip_round_finish(&r, &o) || r.flip_ret) {
 			found = -1;
 			break;
 		}
 		if (o.reports) {
 			found = (int)i + 1;
-			fprintf(stderr, "fq-flip-explore: seed %llu (%s), schedule \"%s\"\n",
-				(unsigned long long)seed, pct_depth ? "PCT" : "random", trace);
+			fprintf(stderr, "fq-flip-explore: %s, schedule \"%s\"\n",
+				sched_name(&s, name, sizeof(name)), trace);
 			flip_print_report(w, "fq-flip-explore");
 		}
 	}
@@ -665,9 +690,17 @@ int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
 	return found;
 }
 
+int scenario_fq_flip_explore(struct ih_world *w, unsigned int seeds, u64 seed0,
+			     unsigned int pct_depth)
+{
+	struct scenario_sched s = { .seed = seed0, .pct_depth = pct_depth };
+
+	return fq_flip_rounds(w, seeds, &s);
+}
+
 /* ---- One explored schedule of each racy scenario ---- */
 
-int scenario_probe_race_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+int scenario_probe_race_run(struct ih_world *w, const struct scenario_sched *s)
 {
 	struct tiommu t = { 0 };
 	struct tfw_entry e[1];
@@ -694,7 +727,7 @@ int scenario_probe_race_schedule(struct ih_world *w, u64 seed, unsigned int pct_
 		return -1;
 	ih_coop_add(coop, race_bind, &a, 0);
 	ih_coop_add(coop, race_probe, &a, ih_world_ncpus(w) > 1 ? 1 : 0);
-	if (ih_coop_run_random(coop, seed, pct_depth, 32, trace, sizeof(trace)))
+	if (sched_run(coop, s, 32, trace, sizeof(trace)))
 		ret = -1;
 	ih_coop_destroy(coop);
 	if (!ret && (a.bind_ret || ih_device_driver(a.dev) != &d.drv || !a.dev->iommu_group)) {
@@ -708,11 +741,11 @@ int scenario_probe_race_schedule(struct ih_world *w, u64 seed, unsigned int pct_
 	return ret < 0 ? ret : finish(w, "probe-race", ret);
 }
 
-int scenario_sibling_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+int scenario_sibling_run(struct ih_world *w, const struct scenario_sched *s)
 {
 	struct pci_pair p = { 0 };
 	struct ih_coop *coop;
-	char trace[512];
+	char trace[512], name[48];
 	int ret = 0;
 
 	if (pair_up(w, &p) || ih_coop_create(w, &coop) ||
@@ -721,22 +754,42 @@ int scenario_sibling_schedule(struct ih_world *w, u64 seed, unsigned int pct_dep
 		return -1;
 	ih_coop_add(coop, churn, &p.fn[0]->dev, 0);
 	ih_coop_add(coop, churn, &p.fn[1]->dev, ih_world_ncpus(w) > 1 ? 1 : 0);
-	if (ih_coop_run_random(coop, seed, pct_depth, 64, trace, sizeof(trace)))
+	if (sched_run(coop, s, 64, trace, sizeof(trace)))
 		ret = -1;
 	else if (ih_iommu_group_check(p.fn[0]->dev.iommu_group) || ih_iommu_invariant_violations(w))
 		ret = 1;
 	ih_coop_destroy(coop);
 	if (ret > 0)
-		fprintf(stderr,
-			"sibling: group invariant broken under seed %llu (schedule \"%s\")\n",
-			(unsigned long long)seed, trace);
+		fprintf(stderr, "sibling: group invariant broken under %s (schedule \"%s\")\n",
+			sched_name(s, name, sizeof(name)), trace);
 	pair_down(w, &p);
 	return ret;
 }
 
-int scenario_fq_flip_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+int scenario_fq_flip_run(struct ih_world *w, const struct scenario_sched *s)
 {
-	int n = scenario_fq_flip_explore(w, 1, seed, pct_depth);
+	int n = fq_flip_rounds(w, 1, s);
 
 	return n > 0 ? 1 : n;
+}
+
+int scenario_probe_race_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+{
+	struct scenario_sched s = { .seed = seed, .pct_depth = pct_depth };
+
+	return scenario_probe_race_run(w, &s);
+}
+
+int scenario_sibling_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+{
+	struct scenario_sched s = { .seed = seed, .pct_depth = pct_depth };
+
+	return scenario_sibling_run(w, &s);
+}
+
+int scenario_fq_flip_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth)
+{
+	struct scenario_sched s = { .seed = seed, .pct_depth = pct_depth };
+
+	return scenario_fq_flip_run(w, &s);
 }

@@ -121,4 +121,28 @@ int scenario_probe_race_schedule(struct ih_world *w, u64 seed, unsigned int pct_
 int scenario_sibling_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth);
 int scenario_fq_flip_schedule(struct ih_world *w, u64 seed, unsigned int pct_depth);
 
+/**
+ * struct scenario_sched - which schedule a racy scenario runs.
+ * @seed: the PRNG seed of an ih_coop_run_random() schedule.
+ * @pct_depth: 0 uniform random, else PCT of that depth (over the scenario's horizon).
+ * @choices: when not NULL, the run is ih_coop_run_choices() on these bytes instead
+ *	(@seed and @pct_depth unused); an empty string (@nchoices 0) is allowed.
+ * @nchoices: bytes at @choices.
+ */
+struct scenario_sched {
+	u64 seed;
+	unsigned int pct_depth;
+	const u8 *choices;
+	size_t nchoices;
+};
+
+/*
+ * The same three scenarios on any schedule @s (the *_schedule() functions above are
+ * these with a seeded one). Return: as above (0 clean, 1 a detector fired, -1 the rig
+ * failed). Nothing is printed on a clean run.
+ */
+int scenario_probe_race_run(struct ih_world *w, const struct scenario_sched *s);
+int scenario_sibling_run(struct ih_world *w, const struct scenario_sched *s);
+int scenario_fq_flip_run(struct ih_world *w, const struct scenario_sched *s);
+
 #endif /* IH_TESTS_SCENARIOS_H */

@@ -201,6 +201,126 @@ Test(coop, same_seed_same_schedule)
 	cr_expect_str_eq(t1, t2);
 }
 
+/* ---- choice-driven runs (ih_coop_run_choices) ---- */
+
+/*
+ * Two actors: decisions are the first pick and each point while both run. Bytes
+ * 1 0 1 0: first pick 1 -> B; B@p1: 0 -> A; A@p1: 1 -> B; B@p2: 0 -> A; A@p2: the bytes
+ * are out, A keeps running to its end; B is then the only candidate.
+ */
+Test(coop, choice_bytes_pick_among_runnable_threads)
+{
+	static const u8 choices[] = { 1, 0, 1, 0 };
+	struct logbook log = { 0 };
+	struct actor a = { &log, 'A' }, b = { &log, 'B' };
+	char trace[128];
+
+	ih_coop_add(c, actor_fn, &a, 0);
+	ih_coop_add(c, actor_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_choices(c, choices, sizeof(choices), trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log.buf, "BAba..");
+	cr_expect_str_eq(trace, "B@p1 A@p1 B@p2 A B");
+}
+
+Test(coop, empty_choices_run_each_thread_to_completion_in_order)
+{
+	struct logbook log = { 0 };
+	struct actor a = { &log, 'A' }, b = { &log, 'B' };
+	char trace[128];
+
+	ih_coop_add(c, actor_fn, &a, 0);
+	ih_coop_add(c, actor_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_choices(c, NULL, 0, trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log.buf, "Aa.Bb.");
+	cr_expect_str_eq(trace, "A B");
+}
+
+/*
+ * Three actors, bytes 0 0 0 1: A first and on through p1 and p2 (0 = the first
+ * candidate, A itself); A's end leaves candidates {B, C}, so 1 picks C, not B.
+ * Then 5 alone: 5 % 3 = 2 picks C among {A, B, C}.
+ */
+Test(coop, choice_indexes_the_candidates_in_thread_order)
+{
+	static const u8 choices[] = { 0, 0, 0, 1 }, five[] = { 5 };
+	struct logbook log = { 0 }, log2 = { 0 };
+	struct actor a = { &log, 'A' }, b = { &log, 'B' }, d = { &log, 'C' };
+	char trace[128];
+
+	ih_coop_add(c, actor_fn, &a, 0);
+	ih_coop_add(c, actor_fn, &b, 1);
+	ih_coop_add(c, actor_fn, &d, 2);
+	cr_assert_eq(ih_coop_run_choices(c, choices, sizeof(choices), trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log.buf, "Aa.Cc.Bb.");
+	cr_expect_str_eq(trace, "A C B");
+
+	a.log = b.log = d.log = &log2;
+	ih_coop_add(c, actor_fn, &a, 0);
+	ih_coop_add(c, actor_fn, &b, 1);
+	ih_coop_add(c, actor_fn, &d, 2);
+	cr_assert_eq(ih_coop_run_choices(c, five, sizeof(five), trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log2.buf, "Cc.Aa.Bb.");
+	cr_expect_str_eq(trace, "C A B");
+}
+
+/*
+ * Bytes 0 1 1 with a lock: 0 -> A, which takes the lock; A@held: 1 -> B; B blocks on
+ * the lock and A is the only candidate (no byte); A@released: the last 1 -> B. Had the
+ * forced move used a byte, the bytes would be out at A@released and A would run on.
+ */
+Test(coop, forced_decisions_consume_no_byte)
+{
+	static const u8 choices[] = { 0, 1, 1 };
+	struct ih_mutex m;
+	struct logbook log = { 0 };
+	struct locker a = { &m, &log, 'A' }, b = { &m, &log, 'B' };
+	char trace[128];
+
+	ih_mutex_init(&m);
+	ih_coop_add(c, locker_fn, &a, 0);
+	ih_coop_add(c, locker_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_choices(c, choices, sizeof(choices), trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log.buf, "AaBb");
+	cr_expect_str_eq(trace, "A@held B# A@released B A");
+	ih_mutex_destroy(&m);
+}
+
+/* Every byte string's trace replays as a script to the same run and the same trace. */
+Test(coop, choice_trace_replays_as_script)
+{
+	static const u8 choices[] = { 7, 2, 9, 4, 1, 1, 0, 3 };
+
+	for (size_t n = 0; n <= sizeof(choices); n++) {
+		struct logbook l1 = { 0 }, l2 = { 0 };
+		struct actor a = { &l1, 'A' }, b = { &l1, 'B' }, d = { &l1, 'C' };
+		char trace[128], trace2[128];
+
+		ih_coop_add(c, actor_fn, &a, 0);
+		ih_coop_add(c, actor_fn, &b, 1);
+		ih_coop_add(c, actor_fn, &d, 2);
+		cr_assert_eq(ih_coop_run_choices(c, choices, n, trace, sizeof(trace)), 0);
+		a.log = b.log = d.log = &l2;
+		ih_coop_add(c, actor_fn, &a, 0);
+		ih_coop_add(c, actor_fn, &b, 1);
+		ih_coop_add(c, actor_fn, &d, 2);
+		cr_assert_eq(ih_coop_run_script(c, trace, trace2, sizeof(trace2)), 0);
+		cr_expect_str_eq(l1.buf, l2.buf, "%zu bytes", n);
+		cr_expect_str_eq(trace, trace2, "%zu bytes", n);
+	}
+}
+
+Test(coop, null_choices_with_a_length_are_einval)
+{
+	struct logbook log = { 0 };
+	struct actor a = { &log, 'A' };
+
+	ih_coop_add(c, actor_fn, &a, 0);
+	cr_expect_eq(ih_coop_run_choices(c, NULL, 1, NULL, 0), -EINVAL);
+	cr_expect_eq(log.n, 0, "nothing ran");
+	cr_expect_eq(ih_coop_run_choices(c, NULL, 0, NULL, 0), 0, "the thread is still there");
+	cr_expect_str_eq(log.buf, "Aa.");
+}
+
 static struct ih_mutex m1, m2;
 
 static void ab_fn(void *arg)
