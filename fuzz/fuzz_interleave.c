@@ -21,6 +21,11 @@
  *            When they run out, the running thread keeps going (then A, then B).
  *   An empty input is scenario 0 with no choice bytes.
  *
+ * Feedback: edges alone hardly tell interleavings apart (a scenario runs the same code in
+ * most orders), so each pair of consecutive steps of the schedule that ran ("A@p" then
+ * "B@q", from the trace) also bumps one of libFuzzer's extra counters, hashed: an input
+ * that makes a new hand-over, or makes one more often, is kept.
+ *
  * Findings (IH_BUG_ON): the scenario's detector fired (a broken group invariant, a
  * warning, an IOTLB-staleness or dma-debug report, a device that ended unbound or DMA
  * that reached the wrong page), any other checker report, a rig that failed to build,
@@ -29,6 +34,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <ih/check.h>
 #include <ih/diag.h>
@@ -44,13 +50,52 @@ static const struct {
 	{ "fq_flip", scenario_fq_flip_run },
 };
 
+#define SCHED_COUNTERS 4096
+
+/*
+ * libFuzzer's extra-counter section (it finds it by name, reads it after each input and
+ * clears it before the next): the only state outside an input's run, and feedback only.
+ * The replay driver and other engines leave it unread.
+ */
+__attribute__((section("__libfuzzer_extra_counters"))) static u8 sched_counters[SCHED_COUNTERS];
+
+static u32 fnv1a(u32 h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (u8)p[i]) * 16777619u;
+	return h;
+}
+
+/* One counter per (race, step, next step) of the trace "A@p B@q A ...". */
+static void schedule_feedback(unsigned int race, const char *trace)
+{
+	size_t plen = 0, len;
+	const char *prev = "";
+
+	while (*trace) {
+		u32 h = fnv1a(2166136261u ^ race, prev, plen);
+		u8 *c;
+
+		len = strcspn(trace, " ");
+		h = fnv1a(h * 16777619u, trace, len);
+		c = &sched_counters[h % SCHED_COUNTERS];
+		if (*c < 255)
+			(*c)++;
+		prev = trace;
+		plen = len;
+		trace += len;
+		trace += strspn(trace, " ");
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Not NULL: a NULL choice string would make the scenario run a seeded schedule. */
 	static const u8 no_choices[1];
-	struct scenario_sched s = { .choices = no_choices };
+	char trace[1024];
+	struct scenario_sched s = { .choices = no_choices, .trace = trace, .tlen = sizeof(trace) };
 	struct ih_world_config cfg;
 	struct ih_world *w;
 	unsigned int race = size ? data[0] % ARRAY_SIZE(races) : 0;
@@ -64,7 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.log = "none";
 	cfg.ncpus = 2;
 	IH_BUG_ON(ih_world_create(&cfg, &w), "world");
+	trace[0] = '\0';
 	ret = races[race].run(w, &s);
+	schedule_feedback(race, trace);
 	IH_BUG_ON(ret < 0, "%s: the rig failed under %zu choice byte(s)", races[race].name,
 		  s.nchoices);
 	IH_BUG_ON(ret, "%s: a detector fired under %zu choice byte(s)", races[race].name,

@@ -37,9 +37,15 @@ static int finish(struct ih_world *w, const char *what, int ret)
 static int sched_run(struct ih_coop *coop, const struct scenario_sched *s, unsigned int horizon,
 		     char *trace, size_t len)
 {
+	int ret;
+
 	if (s->choices)
-		return ih_coop_run_choices(coop, s->choices, s->nchoices, trace, len);
-	return ih_coop_run_random(coop, s->seed, s->pct_depth, horizon, trace, len);
+		ret = ih_coop_run_choices(coop, s->choices, s->nchoices, trace, len);
+	else
+		ret = ih_coop_run_random(coop, s->seed, s->pct_depth, horizon, trace, len);
+	if (s->trace && s->tlen)
+		snprintf(s->trace, s->tlen, "%s", trace);
+	return ret;
 }
 
 /* How a failing schedule is named in a message ("seed 5" or "12 choice bytes"). */

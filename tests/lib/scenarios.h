@@ -128,12 +128,17 @@ int scenario_fq_flip_schedule(struct ih_world *w, u64 seed, unsigned int pct_dep
  * @choices: when not NULL, the run is ih_coop_run_choices() on these bytes instead
  *	(@seed and @pct_depth unused); an empty string (@nchoices 0) is allowed.
  * @nchoices: bytes at @choices.
+ * @trace: optional (NULL): receives the schedule that ran, a script for
+ *	ih_coop_run_script() (cut to @tlen - 1 characters).
+ * @tlen: size of @trace.
  */
 struct scenario_sched {
 	u64 seed;
 	unsigned int pct_depth;
 	const u8 *choices;
 	size_t nchoices;
+	char *trace;
+	size_t tlen;
 };
 
 /*

@@ -11,13 +11,17 @@ enum race { PROBE_RACE, SIBLING, FQ_FLIP };
 /* An empty choice string: not NULL, which would mean a seeded random run. */
 static const u8 none[1];
 
+/* The schedule the last run_choices() ran (a script). */
+static char trace[512];
+
 /*
  * One choice-driven run of @race on a fresh 2-CPU world with the replay switches
  * @switches ("" for none), as fuzz/fuzz_interleave.c runs it. Return: the scenario's verdict.
  */
 static int run_choices(enum race race, const char *switches, const u8 *b, size_t n)
 {
-	struct scenario_sched s = { .choices = b, .nchoices = n };
+	struct scenario_sched s = { .choices = b, .nchoices = n, .trace = trace,
+				    .tlen = sizeof(trace) };
 	struct ih_world_config cfg;
 	struct ih_world *w;
 	int ret;
@@ -48,11 +52,15 @@ Test(coop_choices, fq_reread_window_is_two_bytes)
 	static const u8 at_read[] = { 0, 1 }, at_sync[] = { 0, 0, 1 };
 
 	cr_expect_eq(run_choices(FQ_FLIP, "fq-domain-reread", at_read, sizeof(at_read)), 1);
+	cr_expect_str_eq(trace, "A@dma:unmap:after-fq-read B A");
 	cr_expect_eq(run_choices(FQ_FLIP, "fq-domain-reread", at_sync, sizeof(at_sync)), 1);
+	cr_expect_str_eq(trace, "A@dma:unmap:before-sync B A");
 	cr_expect_eq(run_choices(FQ_FLIP, "", at_read, sizeof(at_read)), 0, "fixed code");
+	cr_expect_str_eq(trace, "A@dma:unmap:after-fq-read B A", "the same schedule");
 	cr_expect_eq(run_choices(FQ_FLIP, "", at_sync, sizeof(at_sync)), 0, "fixed code");
 	cr_expect_eq(run_choices(FQ_FLIP, "fq-domain-reread", none, 0), 0,
 		     "A then B is no race");
+	cr_expect_str_eq(trace, "A B");
 }
 
 /*
@@ -65,6 +73,7 @@ Test(coop_choices, fq_unordered_window_is_two_bytes)
 	static const u8 b[] = { 1, 0 };
 
 	cr_expect_eq(run_choices(FQ_FLIP, "fq-flip-unordered", b, sizeof(b)), 1);
+	cr_expect_str_eq(trace, "B@dma:flip:published A B");
 	cr_expect_eq(run_choices(FQ_FLIP, "", b, sizeof(b)), 0, "fixed code");
 }
 
@@ -83,6 +92,8 @@ Test(coop_choices, sibling_lost_unuse_is_twelve_bytes)
 	static const u8 b[] = { 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 1 };
 
 	cr_expect_eq(run_choices(SIBLING, "ownership-unserialised", b, sizeof(b)), 1);
+	cr_expect_str_eq(trace, "A@base:probe-before-probe B@base:probe-before-probe "
+				"A@ownership:unuse-before-store B A");
 	cr_expect_eq(run_choices(SIBLING, "ownership-unserialised", b, sizeof(b) - 1), 0,
 		     "without the last switch A runs on and reads after B's store");
 	cr_expect_eq(run_choices(SIBLING, "", b, sizeof(b)), 0, "fixed code");
