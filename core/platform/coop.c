@@ -19,6 +19,7 @@
 #define COOP_MAX_STEPS 128
 #define COOP_POINT_MAX 64
 #define COOP_WATCHDOG_S 10
+#define COOP_STAY_NAMES 64
 
 enum coop_tstate { T_RUNNABLE, T_BLOCKED, T_DONE };
 enum coop_event { EV_POINT, EV_DONE, EV_BLOCK };
@@ -59,6 +60,14 @@ struct ih_coop {
 	unsigned int change[8];
 	char *trace;
 	size_t tlen, tpos;
+	/* Points the running thread passed without a switch since its last trace step:
+	 * hashes of their names and how often (see trace_step()). */
+	struct {
+		u64 hash;
+		unsigned int count;
+	} stay[COOP_STAY_NAMES];
+	unsigned int nstay;
+	bool stay_overflow;
 	int error;
 };
 
@@ -80,6 +89,67 @@ static void trace_add(struct ih_coop *c, int thread, const char *point)
 		     point ? point : "");
 	if (n > 0)
 		c->tpos = ih_min(c->tpos + (size_t)n, c->tlen - 1);
+}
+
+static u64 name_hash(const char *p)
+{
+	u64 h = 14695981039346656037ULL;
+
+	while (*p)
+		h = (h ^ (u8)*p++) * 1099511628211ULL;
+	return h;
+}
+
+/* The running thread passes @point and goes on: count it for its next trace step. */
+static void trace_stay(struct ih_coop *c, const char *point)
+{
+	u64 h = name_hash(point);
+	unsigned int i;
+
+	for (i = 0; i < c->nstay && c->stay[i].hash != h; i++)
+		;
+	if (i == COOP_STAY_NAMES) {
+		c->stay_overflow = true;
+		return;
+	}
+	if (i == c->nstay) {
+		c->stay[c->nstay].hash = h;
+		c->stay[c->nstay++].count = 0;
+	}
+	c->stay[i].count++;
+}
+
+/*
+ * @thread's step ends at @ev. A script step "A@p" runs A to its next @p only, so a point
+ * the thread already passed in this step is named once per pass before it: A passing p
+ * twice and switching at the third gives "A@p A@p A@p".
+ */
+static void trace_step(struct ih_coop *c, int thread, enum coop_event ev, const char *point)
+{
+	if (ev == EV_POINT) {
+		u64 h = name_hash(point);
+
+		if (c->stay_overflow)
+			fprintf(stderr, "coop: more than %d point names in one step: the trace "
+					"may not replay\n", COOP_STAY_NAMES);
+		for (unsigned int i = 0; i < c->nstay; i++)
+			for (unsigned int k = 0; c->stay[i].hash == h && k < c->stay[i].count; k++)
+				trace_add(c, thread, point);
+	}
+	trace_add(c, thread, ev == EV_POINT ? point : ev == EV_BLOCK ? "#" : "");
+	c->nstay = 0;
+	c->stay_overflow = false;
+}
+
+/* Trace @self's event given who runs next (@want); return @want. */
+static int trace_choice(struct ih_coop *c, struct coop_thread *self, enum coop_event ev,
+			const char *point, int want)
+{
+	if (want != self->idx || ev != EV_POINT)
+		trace_step(c, self->idx, ev, point);
+	else
+		trace_stay(c, point);
+	return want;
 }
 
 static int first_runnable(struct ih_coop *c)
@@ -132,12 +202,8 @@ static int choose(struct ih_coop *c, struct coop_thread *self, enum coop_event e
 {
 	int want;
 
-	if (c->mode == M_CHOICES) {
-		want = pick_choice(c, self->idx);
-		if (want != self->idx || ev != EV_POINT)
-			trace_add(c, self->idx, ev == EV_POINT ? point : ev == EV_BLOCK ? "#" : "");
-		return want;
-	}
+	if (c->mode == M_CHOICES)
+		return trace_choice(c, self, ev, point, pick_choice(c, self->idx));
 	if (c->mode == M_RANDOM) {
 		if (ev == EV_POINT) {
 			c->points++;
@@ -145,10 +211,7 @@ static int choose(struct ih_coop *c, struct coop_thread *self, enum coop_event e
 				if (c->change[i] == c->points)
 					self->prio = -(int)c->points; /* below every initial priority */
 		}
-		want = pick_random(c);
-		if (want != self->idx || ev != EV_POINT)
-			trace_add(c, self->idx, ev == EV_POINT ? point : ev == EV_BLOCK ? "#" : "");
-		return want;
+		return trace_choice(c, self, ev, point, pick_random(c));
 	}
 
 	/* Script: does this event end the current step? */
@@ -177,9 +240,7 @@ static int choose(struct ih_coop *c, struct coop_thread *self, enum coop_event e
 		/* The step's thread waits for a lock: let the holder (or anyone) run on. */
 		want = self->st == T_RUNNABLE ? self->idx : first_runnable(c);
 	}
-	if (want != self->idx || ev != EV_POINT)
-		trace_add(c, self->idx, ev == EV_POINT ? point : ev == EV_BLOCK ? "#" : "");
-	return want;
+	return trace_choice(c, self, ev, point, want);
 }
 
 static void wait_baton(struct ih_coop *c, struct coop_thread *self)
@@ -366,6 +427,8 @@ static int run(struct ih_coop *c, char *trace, size_t len)
 	c->trace = trace;
 	c->tlen = len;
 	c->tpos = 0;
+	c->nstay = 0;
+	c->stay_overflow = false;
 	if (trace && len)
 		trace[0] = '\0';
 	c->error = 0;

@@ -27,7 +27,9 @@ struct ih_coop;
  * until it finishes. Threads are named by single letters in the order they were added
  * (A, B, C, ...). When a step's thread blocks, the holder of the lock runs until it lets
  * go; when the script ends, the remaining threads run to completion in order.
- * The trace a run prints is itself a script that replays the run.
+ * The trace a run prints is itself a script that replays the run (a point the thread
+ * passed earlier in the same step is named once per pass: "A@p A@p B" switches at A's
+ * second p).
  */
 
 #define IH_COOP_MAX_THREADS 8

@@ -356,3 +356,58 @@ Test(coop, needs_a_sequential_world)
 	cr_expect_eq(ih_coop_create(w, &cc), -EINVAL, "w already has a scheduler");
 	ih_world_destroy(cw);
 }
+
+/* Log "<name>", point p, "<lowercase name>", point p again, "." */
+static void twice_fn(void *arg)
+{
+	struct actor *a = arg;
+
+	for (int i = 0; i < 2; i++) {
+		a->log->buf[a->log->n++] = (char)(a->name + 32 * i);
+		ih_sched_point(w, "p");
+	}
+	a->log->buf[a->log->n++] = '.';
+}
+
+/*
+ * A step "A@p" runs A to its next p only, so a switch at A's second p is traced as
+ * "A@p A@p". Bytes 0 0 1: A first, stays at its first p (0), B at the second (1).
+ */
+Test(coop, trace_names_each_pass_of_a_repeated_point)
+{
+	static const u8 choices[] = { 0, 0, 1 };
+	struct logbook l1 = { 0 }, l2 = { 0 };
+	struct actor a1 = { &l1, 'A' }, b1 = { &l1, 'B' }, a2 = { &l2, 'A' }, b2 = { &l2, 'B' };
+	char trace[128], trace2[128];
+
+	ih_coop_add(c, twice_fn, &a1, 0);
+	ih_coop_add(c, actor_fn, &b1, 1);
+	cr_assert_eq(ih_coop_run_choices(c, choices, sizeof(choices), trace, sizeof(trace)), 0);
+	cr_expect_str_eq(l1.buf, "AaBb..");
+	cr_expect_str_eq(trace, "A@p A@p B A");
+	ih_coop_add(c, twice_fn, &a2, 0);
+	ih_coop_add(c, actor_fn, &b2, 1);
+	cr_assert_eq(ih_coop_run_script(c, trace, trace2, sizeof(trace2)), 0);
+	cr_expect_str_eq(l2.buf, "AaBb..");
+	cr_expect_str_eq(trace2, trace);
+}
+
+/* The same for seeded runs: every seed's trace replays to the same run and trace. */
+Test(coop, random_traces_with_repeated_points_replay)
+{
+	for (u64 seed = 1; seed <= 32; seed++) {
+		struct logbook l1 = { 0 }, l2 = { 0 };
+		struct actor a1 = { &l1, 'A' }, b1 = { &l1, 'B' };
+		struct actor a2 = { &l2, 'A' }, b2 = { &l2, 'B' };
+		char trace[128], trace2[128];
+
+		ih_coop_add(c, twice_fn, &a1, 0);
+		ih_coop_add(c, twice_fn, &b1, 1);
+		cr_assert_eq(ih_coop_run_random(c, seed, 0, 0, trace, sizeof(trace)), 0);
+		ih_coop_add(c, twice_fn, &a2, 0);
+		ih_coop_add(c, twice_fn, &b2, 1);
+		cr_assert_eq(ih_coop_run_script(c, trace, trace2, sizeof(trace2)), 0);
+		cr_expect_str_eq(l2.buf, l1.buf, "seed %llu: %s", (unsigned long long)seed, trace);
+		cr_expect_str_eq(trace2, trace, "seed %llu", (unsigned long long)seed);
+	}
+}
