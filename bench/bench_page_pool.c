@@ -393,5 +393,14 @@ int main(int argc, char **argv)
 		       big, one.destroy_ms, one.bytes_per_page, one.setup_s, npools, npools * per,
 		       many.destroy_ms, many.max_pool_ms, many.bytes_per_page, many.setup_s);
 	printf("}\n");
+	for (int k = 0; k < 2; k++) {
+		free(rd[k].v);
+		free(rr[k].v);
+		free(ed[k].v);
+		free(ei[k].v);
+	}
+	free(ix.v);
+	free(dd.v);
+	free(di.v);
 	return 0;
 }
