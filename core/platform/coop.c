@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Cooperative scheduler: one baton among logical threads, handed over at schedule points. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -69,6 +70,28 @@ struct ih_coop {
 	unsigned int nstay;
 	bool stay_overflow;
 	int error;
+	struct ih_coop_workers *workers; /* NULL: a pthread per logical thread per run */
+};
+
+/*
+ * Pooled pthreads that carry logical threads run after run (ih_coop_use_workers()).
+ * Each slot is one worker: the runner posts a job, the worker runs it and goes idle.
+ */
+enum worker_state { W_IDLE, W_POSTED, W_BUSY, W_EXIT };
+
+struct coop_worker {
+	struct ih_coop_workers *pool;
+	pthread_t th;
+	enum worker_state st;
+	void *(*fn)(void *);
+	void *arg;
+};
+
+struct ih_coop_workers {
+	pthread_mutex_t lock; /* protects every slot's st, fn and arg */
+	pthread_cond_t cond;
+	unsigned int n;
+	struct coop_worker w[IH_COOP_MAX_THREADS];
 };
 
 static _Thread_local struct coop_thread *tls_self;
@@ -342,6 +365,112 @@ static void *coop_thread_main(void *arg)
 	return NULL;
 }
 
+static void *worker_main(void *arg)
+{
+	struct coop_worker *wk = arg;
+	struct ih_coop_workers *p = wk->pool;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (wk->st == W_IDLE || wk->st == W_BUSY)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (wk->st == W_EXIT)
+			break;
+		wk->st = W_BUSY;
+		pthread_mutex_unlock(&p->lock);
+		wk->fn(wk->arg);
+		pthread_mutex_lock(&p->lock);
+		wk->st = W_IDLE;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int ih_coop_workers_create(struct ih_coop_workers **out)
+{
+	struct ih_coop_workers *p;
+
+	*out = NULL;
+	/* Not a world's allocation: the pool outlives the worlds whose runs it carries. */
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	for (; p->n < IH_COOP_MAX_THREADS; p->n++) {
+		struct coop_worker *wk = &p->w[p->n];
+
+		wk->pool = p;
+		wk->st = W_IDLE;
+		if (pthread_create(&wk->th, NULL, worker_main, wk)) {
+			ih_coop_workers_destroy(p);
+			return -ENOMEM;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+void ih_coop_workers_destroy(struct ih_coop_workers *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	for (unsigned int i = 0; i < p->n; i++) {
+		IH_BUG_ON(p->w[i].st != W_IDLE, "coop: workers destroyed during a run");
+		p->w[i].st = W_EXIT;
+	}
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned int i = 0; i < p->n; i++)
+		pthread_join(p->w[i].th, NULL);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+int ih_coop_use_workers(struct ih_coop *c, struct ih_coop_workers *p)
+{
+	if (c->running)
+		return -EINVAL;
+	c->workers = p;
+	return 0;
+}
+
+/* Start logical thread @i of a run: on worker @i of the pool, or on a new pthread. */
+static int start_thread(struct ih_coop *c, int i)
+{
+	struct ih_coop_workers *p = c->workers;
+
+	if (!p)
+		return pthread_create(&c->t[i].th, NULL, coop_thread_main, &c->t[i]) ? -ENOMEM : 0;
+	pthread_mutex_lock(&p->lock);
+	p->w[i].fn = coop_thread_main;
+	p->w[i].arg = &c->t[i];
+	p->w[i].st = W_POSTED;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* Wait until the @n logical threads started have returned (joined, or their workers idle). */
+static void reap_threads(struct ih_coop *c, int n)
+{
+	struct ih_coop_workers *p = c->workers;
+
+	if (!p) {
+		for (int i = 0; i < n; i++)
+			pthread_join(c->t[i].th, NULL);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < n; i++)
+		while (p->w[i].st != W_IDLE)
+			pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
 int ih_coop_create(struct ih_world *w, struct ih_coop **out)
 {
 	struct ih_coop *c;
@@ -435,10 +564,9 @@ static int run(struct ih_coop *c, char *trace, size_t len)
 	c->step = 0;
 	c->running = true;
 	for (int i = 0; i < c->n; i++) {
-		if (pthread_create(&c->t[i].th, NULL, coop_thread_main, &c->t[i])) {
-			ret = -ENOMEM;
+		ret = start_thread(c, i);
+		if (ret)
 			break;
-		}
 		started++;
 	}
 	pthread_mutex_lock(&c->lock);
@@ -457,8 +585,7 @@ static int run(struct ih_coop *c, char *trace, size_t len)
 	while (c->current != -1)
 		pthread_cond_wait(&c->cond, &c->lock);
 	pthread_mutex_unlock(&c->lock);
-	for (int i = 0; i < started; i++)
-		pthread_join(c->t[i].th, NULL);
+	reap_threads(c, started);
 	c->running = false;
 	c->n = 0;
 	return ret ? ret : c->error;

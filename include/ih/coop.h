@@ -99,6 +99,34 @@ int ih_coop_run_random(struct ih_coop *c, u64 seed, unsigned int pct_depth,
 int ih_coop_run_choices(struct ih_coop *c, const u8 *choices, size_t n, char *trace,
 			size_t len);
 
+struct ih_coop_workers;
+
+/**
+ * ih_coop_workers_create() - a pool of IH_COOP_MAX_THREADS pthreads that carry logical
+ * threads run after run, for callers that run many short schedules (a fuzz target runs
+ * one per input): a pthread created and joined per logical thread per run costs more
+ * than the run, and some sanitizers keep memory for every thread ever created.
+ * @out: the pool. It belongs to no world and may serve one scheduler after another.
+ *
+ * Context: any thread but a logical one. Return: 0; -ENOMEM.
+ */
+int ih_coop_workers_create(struct ih_coop_workers **out);
+
+/**
+ * ih_coop_workers_destroy() - stop and join the pool's pthreads; NULL is ignored.
+ * Context: no run may be using the pool (IH_BUG_ON).
+ */
+void ih_coop_workers_destroy(struct ih_coop_workers *p);
+
+/**
+ * ih_coop_use_workers() - run @c's logical threads on the pool @p (NULL: a new pthread
+ * per logical thread per run, the default). Logical thread i runs on worker i; one pool
+ * serves one run at a time. Nothing else changes: a run's schedule, trace and results
+ * are the same either way.
+ * Return: 0; -EINVAL during a run.
+ */
+int ih_coop_use_workers(struct ih_coop *c, struct ih_coop_workers *p);
+
 /* Internal: called by ih_mutex on contention and release (see ih/mutex.h). */
 bool ih_coop_thread_active(void);
 void ih_coop_mutex_wait(void *mutex);

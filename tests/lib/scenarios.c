@@ -39,6 +39,8 @@ static int sched_run(struct ih_coop *coop, const struct scenario_sched *s, unsig
 {
 	int ret;
 
+	if (s->workers && ih_coop_use_workers(coop, s->workers))
+		return -EINVAL;
 	if (s->choices)
 		ret = ih_coop_run_choices(coop, s->choices, s->nchoices, trace, len);
 	else

@@ -6,6 +6,7 @@
 #include <ih/compat.h>
 
 struct ih_world;
+struct ih_coop_workers;
 
 /*
  * Each scenario runs on a fresh sequential world the caller made (with whatever replay
@@ -131,6 +132,8 @@ int scenario_fq_flip_schedule(struct ih_world *w, u64 seed, unsigned int pct_dep
  * @trace: optional (NULL): receives the schedule that ran, a script for
  *	ih_coop_run_script() (cut to @tlen - 1 characters).
  * @tlen: size of @trace.
+ * @workers: optional (NULL): pooled pthreads to run the logical threads on
+ *	(ih_coop_use_workers()), for callers that run many schedules.
  */
 struct scenario_sched {
 	u64 seed;
@@ -139,6 +142,7 @@ struct scenario_sched {
 	size_t nchoices;
 	char *trace;
 	size_t tlen;
+	struct ih_coop_workers *workers;
 };
 
 /*

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The cooperative scheduler: scripts, lock hand-off, seeded and PCT exploration. */
+/* The cooperative scheduler: scripts, lock hand-off, seeded, PCT and choice runs, pools. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <ih/coop.h>
 #include <ih/mutex.h>
@@ -410,4 +412,96 @@ Test(coop, random_traces_with_repeated_points_replay)
 		cr_expect_str_eq(l2.buf, l1.buf, "seed %llu: %s", (unsigned long long)seed, trace);
 		cr_expect_str_eq(trace2, trace, "seed %llu", (unsigned long long)seed);
 	}
+}
+
+/* ---- pooled pthreads (ih_coop_workers) ---- */
+
+struct seat {
+	pthread_t self;
+	unsigned int cpu;
+};
+
+/* The actor, recording which pthread and model CPU carried it. */
+static void seated_fn(void *arg)
+{
+	struct seat *s = arg;
+
+	s->self = pthread_self();
+	s->cpu = ih_cpu_id(w);
+	ih_sched_point(w, "p1");
+}
+
+/*
+ * On a pool, runs keep their schedule and trace, logical thread i always rides worker i
+ * (the same pthread, run after run), with its own model CPU; the lock hand-off parks a
+ * pooled thread as it parks a fresh one; and the pool outlives a scheduler and its world.
+ */
+Test(coop, worker_pool_runs_the_same_schedules_on_reused_pthreads)
+{
+	static const u8 choices[] = { 1, 0, 1, 0 };
+	struct ih_coop_workers *pool;
+	struct seat s1[2], s2[2];
+	struct logbook log = { 0 };
+	struct actor a = { &log, 'A' }, b = { &log, 'B' };
+	struct ih_mutex m;
+	struct locker la = { &m, &log, 'A' }, lb = { &m, &log, 'B' };
+	char trace[128];
+
+	cr_assert_eq(ih_coop_workers_create(&pool), 0);
+	cr_assert_eq(ih_coop_use_workers(c, pool), 0);
+	ih_coop_add(c, actor_fn, &a, 0);
+	ih_coop_add(c, actor_fn, &b, 1);
+	cr_assert_eq(ih_coop_run_choices(c, choices, sizeof(choices), trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log.buf, "BAba..");
+	cr_expect_str_eq(trace, "B@p1 A@p1 B@p2 A B");
+
+	for (int run = 0; run < 2; run++) {
+		struct seat *s = run ? s2 : s1;
+
+		ih_coop_add(c, seated_fn, &s[0], 2);
+		ih_coop_add(c, seated_fn, &s[1], 3);
+		cr_assert_eq(ih_coop_run_choices(c, choices, sizeof(choices), NULL, 0), 0);
+	}
+	cr_expect(pthread_equal(s1[0].self, s2[0].self), "A rides worker 0 every run");
+	cr_expect(pthread_equal(s1[1].self, s2[1].self), "B rides worker 1 every run");
+	cr_expect(!pthread_equal(s1[0].self, s1[1].self));
+	cr_expect(!pthread_equal(s1[0].self, pthread_self()));
+	cr_expect_eq(s1[0].cpu, 2);
+	cr_expect_eq(s1[1].cpu, 3);
+
+	memset(&log, 0, sizeof(log));
+	ih_mutex_init(&m);
+	ih_coop_add(c, locker_fn, &la, 0);
+	ih_coop_add(c, locker_fn, &lb, 1);
+	cr_assert_eq(ih_coop_run_script(c, "A@held B A", trace, sizeof(trace)), 0);
+	cr_expect_str_eq(log.buf, "AaBb");
+	cr_expect_str_eq(trace, "A@held B# A@released B A");
+	ih_mutex_destroy(&m);
+
+	/* A second world and scheduler on the same pool. */
+	{
+		struct ih_world_config cfg;
+		struct ih_world *w2, *w1 = w;
+		struct ih_coop *c2;
+
+		ih_world_config_init(&cfg);
+		cfg.ncpus = 2;
+		cr_assert_eq(ih_world_create(&cfg, &w2), 0);
+		cr_assert_eq(ih_coop_create(w2, &c2), 0);
+		cr_assert_eq(ih_coop_use_workers(c2, pool), 0);
+		w = w2; /* seated_fn asks the global world for its CPU */
+		ih_coop_add(c2, seated_fn, &s2[0], 1);
+		ih_coop_add(c2, seated_fn, &s2[1], 0);
+		cr_assert_eq(ih_coop_run_choices(c2, NULL, 0, trace, sizeof(trace)), 0);
+		w = w1;
+		cr_expect_str_eq(trace, "A B");
+		cr_expect(pthread_equal(s1[0].self, s2[0].self));
+		cr_expect_eq(s2[0].cpu, 1);
+		cr_expect_eq(s2[1].cpu, 0);
+		ih_coop_destroy(c2);
+		cr_expect_eq(ih_world_destroy(w2), 0);
+	}
+	cr_assert_eq(ih_coop_use_workers(c, NULL), 0);
+	ih_coop_workers_destroy(pool);
+	ih_coop_workers_destroy(NULL);
 }
