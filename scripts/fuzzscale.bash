@@ -6,8 +6,9 @@
 #                       (configs: libfuzzer-address libfuzzer-undefined libfuzzer-memory
 #                       afl-address coverage), then OSS-Fuzz's build checks
 #   scripts/ih afl TARGET [SECONDS]      AFL++ main + secondary instance on the 2 cores
-#   scripts/ih coverage                  coverage preset over every corpus: per-directory
+#   scripts/ih coverage [--readme]       coverage preset over every corpus: per-directory
 #                                        line/branch coverage of core/ and hw/, HTML report
+#                                        (--readme: splice the last table into README.md)
 #   scripts/ih fuzz-all [SECONDS] [TARGET...]   libFuzzer on every target in parallel jobs:
 #                                        exec/s, coverage growth, findings per target
 #   scripts/ih minimize [TARGET...]      merge (-merge=1) what fuzz-all and afl found into
@@ -124,7 +125,48 @@ fs_cov_total() {
 # ---------------------------------------------------------------------------------------
 # coverage
 
+# The summary table as README markdown: sub-directories first, then each top in bold.
+fs_cov_markdown() {
+	python3 - "$1" <<'EOF'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip() and not l.lstrip().startswith("directory")]
+print("| directory | lines | branches |")
+print("| --- | --- | --- |")
+for top in ("core/", "hw/"):
+    for r in rows:
+        if r[0].startswith(top) and r[0] != top:
+            print(f"| `{r[0]}` | {r[1]} ({r[2]}) | {r[3]} ({r[4]}) |")
+    for r in rows:
+        if r[0] == top and r[1] != "+":
+            print(f"| **`{top}`** | **{r[1]}** ({r[2]}) | {r[3]} ({r[4]}) |")
+for r in rows:
+    if r[0] == "core/" and r[1] == "+":
+        print(f"| `core/` + `hw/` | {r[3]} ({r[4]}) | {r[5]} ({r[6]}) |")
+EOF
+}
+
+# scripts/ih coverage --readme: splice the last report's table into README.md.
+fs_cov_readme() {
+	local md=$top/build/coverage/report/summary.md
+	[ -f "$md" ] || die "no $md: run scripts/ih coverage first"
+	python3 - "$md" <<'EOF'
+import sys
+begin, end = "<!-- coverage:begin -->", "<!-- coverage:end -->"
+text = open("README.md").read()
+if begin not in text or end not in text:
+    sys.exit(f"README.md has no {begin} ... {end} markers")
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+open("README.md", "w").write(f"{head}{begin}\n{open(sys.argv[1]).read().strip()}\n{end}{tail}")
+EOF
+	echo "README.md: coverage table spliced from $md"
+}
+
 cmd_coverage() {
+	if [ "${1:-}" = --readme ]; then
+		fs_cov_readme
+		return
+	fi
 	cmd_deps
 	fs_llvm_tools
 	fs_build_fuzzers coverage
@@ -163,6 +205,7 @@ cmd_coverage() {
 	"$llvmcov" export -summary-only -instr-profile "$out/all.profdata" "$first" "${objs[@]}" \
 		>"$out/summary.json" 2>"$out/llvm-cov.log"
 	fs_cov_table "$top" <"$out/summary.json" | tee "$out/summary.txt"
+	fs_cov_markdown "$out/summary.txt" >"$out/summary.md"
 	"$llvmcov" show -format=html -show-branches=count -output-dir="$out/html" \
 		-instr-profile "$out/all.profdata" "$first" "${objs[@]}" \
 		-ignore-filename-regex='(^|/)(fuzz|tests|usr)/' >/dev/null 2>>"$out/llvm-cov.log"
