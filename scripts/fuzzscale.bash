@@ -303,12 +303,17 @@ cmd_fuzz_all() {
 # ---------------------------------------------------------------------------------------
 # minimize: merge found inputs into the checked-in corpora
 
+# A file libFuzzer named (the SHA-1 of its content): the only kind minimize may drop.
+fs_fuzzer_named() {
+	[[ ${1##*/} =~ ^[0-9a-f]{40}$ ]]
+}
+
 cmd_minimize() {
 	local targets=("$@") t
 	[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(fs_targets)
 	cmd_deps
 	fs_build_fuzzers fuzz
-	say "minimizing corpora (libFuzzer -merge=1; seed-* and regress-* files are kept)"
+	say "minimizing corpora (libFuzzer -merge=1; only fuzzer-named files can go)"
 	for t in "${targets[@]}"; do
 		local dst=$top/corpus/$t bin=$top/build/fuzz/fuzz_$t tmp f n0 s0 n1 s1
 		[ -d "$dst" ] || mkdir -p "$dst"
@@ -317,12 +322,11 @@ cmd_minimize() {
 		n0=$(find "$dst" -type f | wc -l)
 		s0=$(($(du -sb "$dst" | cut -f1) / 1024))
 		# Fixed inputs go in first: -merge=1 counts what the first folder holds as present.
+		# Fixed = any name but a fuzzer's 40-hex one (seed-*, regress-*, the generators'
+		# real tables and fixtures, which tests read by name).
 		for f in "$dst"/*; do
 			[ -f "$f" ] || continue
-			case ${f##*/} in
-			seed-* | regress-*) cp "$f" "$tmp/keep/" ;;
-			*) cp "$f" "$tmp/cand/" ;;
-			esac
+			if fs_fuzzer_named "$f"; then cp "$f" "$tmp/cand/"; else cp "$f" "$tmp/keep/"; fi
 		done
 		# Kept findings count as present too, so their copies are not merged back in.
 		for f in "corpus/regress/$t"/*; do
@@ -335,12 +339,11 @@ cmd_minimize() {
 		fixed=$(find "$tmp/keep" -type f | wc -l)
 		"$bin" -merge=1 -max_len=4096 -timeout=25 -rss_limit_mb=2560 "$tmp/keep" "$tmp/cand" \
 			>"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; die "merge failed for $t"; }
-		find "$dst" -maxdepth 1 -type f ! -name 'seed-*' ! -name 'regress-*' -delete
+		for f in "$dst"/*; do
+			if [ -f "$f" ] && fs_fuzzer_named "$f"; then rm -f "$f"; fi
+		done
 		for f in "$tmp/keep"/*; do
-			case ${f##*/} in
-			seed-* | regress-*) ;;
-			*) cp "$f" "$dst/" ;;
-			esac
+			if fs_fuzzer_named "$f"; then cp "$f" "$dst/"; fi
 		done
 		n1=$(find "$dst" -type f | wc -l)
 		s1=$(($(du -sb "$dst" | cut -f1) / 1024))
