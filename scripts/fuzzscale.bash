@@ -21,7 +21,7 @@
 # (prebuilt static libfdt/liburcu for oss-fuzz/build.sh, default /usr here),
 # IH_DEPS_FROM_SOURCE=1 (build.sh builds them from Debian's source tarballs instead, as in
 # OSS-Fuzz; always so for libfuzzer-memory), IH_DEBIAN_MIRROR (where those come from).
-# shellcheck shell=bash disable=SC2154 # top, jobs, say, die, cmd_deps, cmd_build: scripts/ih
+# shellcheck shell=bash disable=SC2154 # top, jobs, say, die, cmd_deps, cmd_build, readme_splice: scripts/ih
 
 fs_targets() {
 	local src
@@ -149,16 +149,7 @@ EOF
 fs_cov_readme() {
 	local md=$top/build/coverage/report/summary.md
 	[ -f "$md" ] || die "no $md: run scripts/ih coverage first"
-	python3 - "$md" <<'EOF'
-import sys
-begin, end = "<!-- coverage:begin -->", "<!-- coverage:end -->"
-text = open("README.md").read()
-if begin not in text or end not in text:
-    sys.exit(f"README.md has no {begin} ... {end} markers")
-head, rest = text.split(begin, 1)
-_, tail = rest.split(end, 1)
-open("README.md", "w").write(f"{head}{begin}\n{open(sys.argv[1]).read().strip()}\n{end}{tail}")
-EOF
+	readme_splice coverage "$md"
 	echo "README.md: coverage table spliced from $md"
 }
 
